@@ -1,0 +1,66 @@
+// Package ordo holds the domain vocabulary shared by every layer: error codes,
+// records, tenants and the storage interfaces the business rules run on.
+package ordo
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error independently of the transport. The HTTP layer maps
+// each code to a status in one table (httpapi/errors.go).
+type Code string
+
+const (
+	EInvalid       Code = "ValidationFailed"   // the request itself is malformed or invalid
+	EUnauthorized  Code = "Unauthorized"       // no or wrong credentials
+	EForbidden     Code = "Forbidden"          // authenticated but not allowed
+	ENotFound      Code = "NotFound"           // unknown URL or id
+	EMethod        Code = "MethodNotAllowed"   // e.g. DELETE of an archive-only entity
+	EConflict      Code = "Conflict"           // conflicts with the stored state
+	EUnresolved    Code = "UnresolvedReference" // a reference that does not resolve
+	ETooLarge      Code = "PayloadTooLarge"
+	EUnsupported   Code = "UnsupportedMediaType"
+	ENotAcceptable Code = "NotAcceptable"
+	EUnavailable   Code = "ServiceUnavailable" // the database cannot be reached
+	EInternal      Code = "InternalError"
+)
+
+// Detail is one item of an error's detail list, e.g. one invalid field.
+type Detail struct {
+	Code    string `json:"code"`
+	Target  string `json:"target,omitempty"`
+	Message string `json:"message"`
+}
+
+// Error is an error meant for the client: its message is safe to show.
+type Error struct {
+	Code    Code
+	Message string
+	Details []Detail
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf builds a client-facing error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError builds a validation error about one field.
+func FieldError(detailCode, field, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	return &Error{Code: EInvalid, Message: msg, Details: []Detail{{Code: detailCode, Target: field, Message: msg}}}
+}
+
+// ErrorCode returns the code of err, EInternal when err is not an *Error.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// IsCode reports whether err carries the given code.
+func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == code }
