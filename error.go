@@ -12,12 +12,12 @@ import (
 type Code string
 
 const (
-	EInvalid       Code = "ValidationFailed"   // the request itself is malformed or invalid
-	EUnauthorized  Code = "Unauthorized"       // no or wrong credentials
-	EForbidden     Code = "Forbidden"          // authenticated but not allowed
-	ENotFound      Code = "NotFound"           // unknown URL or id
-	EMethod        Code = "MethodNotAllowed"   // e.g. DELETE of an archive-only entity
-	EConflict      Code = "Conflict"           // conflicts with the stored state
+	EInvalid       Code = "ValidationFailed"    // the request itself is malformed or invalid
+	EUnauthorized  Code = "Unauthorized"        // no or wrong credentials
+	EForbidden     Code = "Forbidden"           // authenticated but not allowed
+	ENotFound      Code = "NotFound"            // unknown URL or id
+	EMethod        Code = "MethodNotAllowed"    // e.g. DELETE of an archive-only entity
+	EConflict      Code = "Conflict"            // conflicts with the stored state
 	EUnresolved    Code = "UnresolvedReference" // a reference that does not resolve
 	ETooLarge      Code = "PayloadTooLarge"
 	EUnsupported   Code = "UnsupportedMediaType"

@@ -166,6 +166,14 @@ func (e *LengthError) Error() string {
 
 // ParseValue converts a JSON-decoded value (json.Number for numbers) to kind k.
 func ParseValue(k Kind, raw any) (any, error) {
+	switch n := raw.(type) { // Go callers (the demo, tests) pass native numbers
+	case int:
+		raw = json.Number(strconv.Itoa(n))
+	case int64:
+		raw = json.Number(strconv.FormatInt(n, 10))
+	case float64:
+		raw = json.Number(strconv.FormatFloat(n, 'g', -1, 64))
+	}
 	switch k {
 	case KindString:
 		if s, ok := raw.(string); ok {
@@ -202,7 +210,14 @@ func ParseValue(k Kind, raw any) (any, error) {
 			return ParseDate(s)
 		}
 	}
-	return nil, fmt.Errorf("expected a %s, got %s", k, jsonTypeName(raw))
+	return nil, fmt.Errorf("expected %s, got %s", article(k), jsonTypeName(raw))
+}
+
+func article(k Kind) string {
+	if k == KindInt {
+		return "an integer"
+	}
+	return "a " + k.String()
 }
 
 func jsonTypeName(v any) string {

@@ -1,0 +1,129 @@
+// Package auth verifies HTTP Basic credentials of the form
+// user:password@domain, where the domain names the tenant.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"sync"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/sqlstore"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Cost is the bcrypt cost of new password hashes.
+var Cost = bcrypt.DefaultCost
+
+// HashPassword returns the slow hash stored for a password.
+func HashPassword(password string) (string, error) {
+	if password == "" {
+		return "", ordo.Errorf(ordo.EInvalid, "the password is empty")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), Cost)
+	return string(h), err
+}
+
+// Authenticator checks credentials. A successful bcrypt verification is
+// cached under an HMAC of the whole credential string (keyed with a random
+// per-process secret, so the cache never holds a password or a reusable hash
+// of one). A cache hit costs one indexed read: the stored hash must still be
+// the one that was verified, so a changed or removed password stops working
+// on every node at the next request.
+type Authenticator struct {
+	db    *sqlstore.DB
+	key   []byte
+	mu    sync.Mutex
+	cache map[[32]byte]cached
+}
+
+type cached struct {
+	principal ordo.Principal
+	hash      string
+}
+
+// maxCached bounds the cache; when full it is cleared (cheap, and rare).
+const maxCached = 10000
+
+// New returns an Authenticator on db.
+func New(db *sqlstore.DB) *Authenticator {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(err)
+	}
+	return &Authenticator{db: db, key: key, cache: map[[32]byte]cached{}}
+}
+
+// ParseBasic splits an Authorization header into user, password and domain:
+// the domain follows the LAST @, the password the FIRST colon.
+func ParseBasic(header string) (user, password, domain string, ok bool) {
+	const prefix = "Basic "
+	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+		return "", "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header[len(prefix):]))
+	if err != nil {
+		return "", "", "", false
+	}
+	s := string(raw)
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return "", "", "", false
+	}
+	s, domain = s[:at], s[at+1:]
+	user, password, ok = strings.Cut(s, ":")
+	if !ok || user == "" || domain == "" {
+		return "", "", "", false
+	}
+	return user, password, domain, true
+}
+
+// Authenticate checks an Authorization header.
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (ordo.Principal, error) {
+	user, password, domain, ok := ParseBasic(header)
+	if !ok {
+		return ordo.Principal{}, ordo.Errorf(ordo.EUnauthorized, "send HTTP Basic credentials as user:password@domain")
+	}
+	mac := hmac.New(sha256.New, a.key)
+	mac.Write([]byte(header))
+	var k [32]byte
+	copy(k[:], mac.Sum(nil))
+
+	a.mu.Lock()
+	c, hit := a.cache[k]
+	a.mu.Unlock()
+	if hit {
+		current, err := a.db.PasswordHash(ctx, c.principal.CredentialID)
+		if err != nil {
+			return ordo.Principal{}, err
+		}
+		if current == c.hash {
+			return c.principal, nil
+		}
+		a.mu.Lock()
+		delete(a.cache, k)
+		a.mu.Unlock()
+	}
+	cred, err := a.db.CredentialByLogin(ctx, domain, user)
+	if err != nil {
+		if ordo.IsCode(err, ordo.EUnauthorized) {
+			return ordo.Principal{}, ordo.Errorf(ordo.EUnauthorized, "wrong user, password or domain")
+		}
+		return ordo.Principal{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(cred.PasswordHash), []byte(password)) != nil {
+		return ordo.Principal{}, ordo.Errorf(ordo.EUnauthorized, "wrong user, password or domain")
+	}
+	p := ordo.Principal{TenantID: cred.TenantID, Domain: cred.Domain, CredentialID: cred.ID, Username: cred.Username}
+	a.mu.Lock()
+	if len(a.cache) >= maxCached {
+		clear(a.cache)
+	}
+	a.cache[k] = cached{principal: p, hash: cred.PasswordHash}
+	a.mu.Unlock()
+	return p, nil
+}

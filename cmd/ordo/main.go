@@ -1,0 +1,274 @@
+// Command ordo runs and administers the Ordo work-order API.
+//
+//	ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo]
+//	ordo migrate [--db PATH|URL]
+//	ordo tenant add --domain D --user U --password P [--name N]
+//	ordo tenant list
+//	ordo user add --domain D --user U --password P
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ordo-fsm/ordo/admin"
+	"github.com/ordo-fsm/ordo/auth"
+	"github.com/ordo-fsm/ordo/demo"
+	"github.com/ordo-fsm/ordo/httpapi"
+	"github.com/ordo-fsm/ordo/service"
+	"github.com/ordo-fsm/ordo/sqlstore"
+)
+
+const usage = `ordo: the Ordo work-order API
+
+Usage:
+  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N]
+  ordo migrate [--db PATH|URL]
+  ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
+  ordo tenant list [--db ...]
+  ordo user add    --domain D --user U --password P [--db ...]
+
+--db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ordo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, args := args[0], args[1:]
+	if (cmd == "tenant" || cmd == "user") && len(args) > 0 {
+		cmd, args = cmd+" "+args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, stdout)
+	case "tenant add":
+		return tenantAdd(ctx, args, stdout)
+	case "tenant list":
+		return tenantList(ctx, args, stdout)
+	case "user add":
+		return userAdd(ctx, args, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// dbFlags are shared by every subcommand.
+type dbFlags struct {
+	dsn      string
+	maxConns int
+}
+
+func newFlags(name string, f *dbFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&f.dsn, "db", envOr("ORDO_DB", "./ordo.db"), "SQLite file or postgres:// URL (env ORDO_DB)")
+	fs.IntVar(&f.maxConns, "max-conns", 16, "database connection pool size")
+	return fs
+}
+
+// open opens and migrates the database.
+func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*sqlstore.DB, error) {
+	db, err := sqlstore.Open(ctx, f.dsn, sqlstore.Options{MaxConns: f.maxConns, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f dbFlags
+	fs := newFlags("serve", &f)
+	addr := fs.String("addr", envOr("ORDO_ADDR", "127.0.0.1:8080"), "listen address (env ORDO_ADDR)")
+	withDemo := fs.Bool("demo", false, "on an empty database, create tenant DEMO with demo data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	db, err := f.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := service.New(db, db.Registry())
+	if *withDemo {
+		created, err := demo.Ensure(ctx, db, svc)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if created {
+			log.Info("demo tenant created", "domain", demo.Domain)
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Ordo is serving %s on %s\n", describe(f.dsn), url)
+	if *withDemo {
+		fmt.Fprintf(stdout, "Demo tenant: user %q, password %q, domain %q (Basic auth user:password@domain)\n",
+			demo.User, demo.Password, demo.Domain)
+		fmt.Fprintf(stdout, "Try: curl -u '%s:%s@%s' '%s/api/Jobs?$top=2'\n", demo.User, demo.Password, demo.Domain, url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func describe(dsn string) string {
+	if sqlstore.IsPostgres(dsn) {
+		return "PostgreSQL"
+	}
+	return "SQLite " + dsn
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	var f dbFlags
+	if err := newFlags("migrate", &f).Parse(args); err != nil {
+		return err
+	}
+	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema is at version %d\n", v)
+	return nil
+}
+
+type userFlags struct {
+	dbFlags
+	domain, user, password, name string
+}
+
+func parseUserFlags(name string, args []string, withName bool) (*userFlags, error) {
+	var f userFlags
+	fs := newFlags(name, &f.dbFlags)
+	fs.StringVar(&f.domain, "domain", "", "tenant domain (required)")
+	fs.StringVar(&f.user, "user", "", "API user name (required)")
+	fs.StringVar(&f.password, "password", "", "API user password (required)")
+	if withName {
+		fs.StringVar(&f.name, "name", "", "tenant display name")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if f.domain == "" || f.user == "" || f.password == "" {
+		return nil, errors.New("--domain, --user and --password are required")
+	}
+	return &f, nil
+}
+
+func tenantAdd(ctx context.Context, args []string, stdout io.Writer) error {
+	f, err := parseUserFlags("tenant add", args, true)
+	if err != nil {
+		return err
+	}
+	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t, err := admin.CreateTenant(ctx, db, service.New(db, db.Registry()), f.domain, f.name, f.user, f.password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "tenant %s created (id %d) with API user %s\n", t.Domain, t.ID, f.user)
+	return nil
+}
+
+func tenantList(ctx context.Context, args []string, stdout io.Writer) error {
+	var f dbFlags
+	if err := newFlags("tenant list", &f).Parse(args); err != nil {
+		return err
+	}
+	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ts, err := db.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		fmt.Fprintf(stdout, "%d\t%s\t%s\n", t.ID, t.Domain, t.Name)
+	}
+	return nil
+}
+
+func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
+	f, err := parseUserFlags("user add", args, false)
+	if err != nil {
+		return err
+	}
+	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	t, err := admin.SetPassword(ctx, db, f.domain, f.user, f.password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "API user %s set in tenant %s (an existing user's password is replaced)\n", f.user, t.Domain)
+	return nil
+}

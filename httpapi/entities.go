@@ -1,0 +1,236 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
+)
+
+// maxPageSize is the largest page the server returns (contract section 7).
+const maxPageSize = 100
+
+// parseKey accepts a bare GUID, or guid'...' and '...' for lenient clients.
+func parseKey(key string) (string, error) {
+	k := strings.TrimPrefix(key, "guid")
+	k = strings.Trim(k, "'")
+	id, err := schema.ParseGUID(k)
+	if err != nil || k == "" {
+		return "", ordo.Errorf(ordo.ENotFound, "%q is not a GUID key", key)
+	}
+	return id, nil
+}
+
+// baseURL is the scheme and host the client used, honouring a proxy's
+// X-Forwarded-Proto.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
+}
+
+func contextURL(r *http.Request, e *schema.Entity, entity bool) string {
+	u := baseURL(r) + "/api/$metadata#" + e.Controller
+	if entity {
+		u += "/$entity"
+	}
+	return u
+}
+
+func annotation(name, value string) string {
+	return string(schema.AppendJSONString(append(schema.AppendJSONString(nil, name), ':'), value))
+}
+
+func (s *Server) writeEntity(w http.ResponseWriter, r *http.Request, status int, e *schema.Entity, rec ordo.Record) {
+	if strings.Contains(r.Header.Get("Prefer"), "return=minimal") && r.Method != http.MethodGet {
+		w.Header().Set("Preference-Applied", "return=minimal")
+		s.writeJSON(w, r, status, []byte(`{"id":"`+rec.ID()+`"}`))
+		return
+	}
+	s.writeJSON(w, r, status, appendRecord(nil, e, rec, annotation("@odata.context", contextURL(r, e, true))))
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {
+	rec, err := s.svc.Get(r.Context(), principal(r.Context()).TenantID, e, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeEntity(w, r, http.StatusOK, e, rec)
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, e *schema.Entity) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rec, err := s.svc.Create(r.Context(), principal(r.Context()).TenantID, e, body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", baseURL(r)+"/api/"+e.Controller+"("+rec.ID()+")")
+	s.writeEntity(w, r, http.StatusCreated, e, rec)
+}
+
+func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rec, err := s.svc.Update(r.Context(), principal(r.Context()).TenantID, e, id, body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeEntity(w, r, http.StatusOK, e, rec)
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {
+	if err := s.svc.Delete(r.Context(), principal(r.Context()).TenantID, e, id); err != nil {
+		if ordo.IsCode(err, ordo.EMethod) {
+			w.Header().Set("Allow", "GET, PUT, PATCH")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleChangeToVirtualStatus(w http.ResponseWriter, r *http.Request) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var jobID, statusID, statusCode string
+	var errs []ordo.Detail
+	for k, v := range body {
+		str, isStr := v.(string)
+		if v != nil && !isStr {
+			errs = append(errs, ordo.Detail{Code: "InvalidValue", Target: k, Message: k + " must be a string"})
+			continue
+		}
+		switch k {
+		case "jobs_id":
+			jobID = str
+		case "target_job_status_id":
+			statusID = str
+		case "target_job_status_code":
+			statusCode = str
+		default:
+			errs = append(errs, ordo.Detail{Code: "UnknownField", Target: k, Message: k + " is not a field of ChangeToVirtualStatus"})
+		}
+	}
+	if len(errs) > 0 {
+		s.writeError(w, r, &ordo.Error{Code: ordo.EInvalid, Message: errs[0].Message, Details: errs})
+		return
+	}
+	for _, p := range []*string{&jobID, &statusID} {
+		if *p == "" {
+			continue
+		}
+		id, err := schema.ParseGUID(*p)
+		if err != nil {
+			s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "%s", err.Error()))
+			return
+		}
+		*p = id
+	}
+	if jobID == "" || jobID == schema.ZeroGUID {
+		s.writeError(w, r, ordo.FieldError("Required", "jobs_id", "jobs_id is required"))
+		return
+	}
+	if err := s.svc.ChangeToVirtualStatus(r.Context(), principal(r.Context()).TenantID, jobID, statusID, statusCode); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleList serves a page. $top and $skip page by hand; without them the
+// server pages at maxPageSize and links the next page.
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.Entity) {
+	params := r.URL.Query()
+	for k := range params {
+		switch k {
+		case "$top", "$skip":
+		default:
+			if strings.HasPrefix(k, "$") {
+				s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "query option %s is not supported", k))
+				return
+			}
+		}
+	}
+	top, err := intParam(params, "$top", -1)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	skip, err := intParam(params, "$skip", 0)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	pageSize := maxPageSize
+	if top >= 0 && top < pageSize {
+		pageSize = top
+	}
+	page, err := s.svc.List(r.Context(), principal(r.Context()).TenantID, e, ordo.Query{
+		OrderBy: []ordo.Order{{Field: "id"}}, Limit: pageSize + 1, Offset: skip,
+	}, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rows := page.Rows
+	more := len(rows) > pageSize
+	if more {
+		rows = rows[:pageSize]
+	}
+	b := []byte(`{` + annotation("@odata.context", contextURL(r, e, false)) + `,"value":[`)
+	for i, rec := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, e, rec, "")
+	}
+	b = append(b, ']')
+	if more && (top < 0 || top > pageSize) {
+		next := url.Values{}
+		for k, v := range params {
+			next[k] = v
+		}
+		next.Set("$skip", strconv.Itoa(skip+pageSize))
+		if top > 0 {
+			next.Set("$top", strconv.Itoa(top-pageSize))
+		}
+		b = append(b, ',')
+		b = append(b, annotation("@odata.nextLink", baseURL(r)+"/api/"+e.Controller+"?"+next.Encode())...)
+	}
+	b = append(b, '}')
+	s.writeJSON(w, r, http.StatusOK, b)
+}
+
+func intParam(params url.Values, name string, def int) (int, error) {
+	v := params.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, ordo.Errorf(ordo.EInvalid, "%s must be a non-negative integer, got %q", name, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,505 @@
+package odata
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ordo-fsm/ordo/schema"
+)
+
+// parser is a recursive-descent parser over the tokens of one option value
+// (or of a nested option inside $expand). Errors abort the parse by panicking
+// with an abort value that the exported entry points recover: the grammar
+// reads far better without an error check after every token.
+type parser struct {
+	option string
+	toks   []token
+	i      int
+	depth  int
+	lim    Limits
+}
+
+type abort struct{ err *Error }
+
+func (p *parser) fail(pos int, format string, args ...any) {
+	panic(abort{&Error{Option: p.option, Pos: pos, Msg: fmt.Sprintf(format, args...)}})
+}
+
+// catch turns an abort into an error; other panics are bugs and go on.
+func catch(err **Error) {
+	if r := recover(); r != nil {
+		a, ok := r.(abort)
+		if !ok {
+			panic(r)
+		}
+		*err = a.err
+	}
+}
+
+// newParser lexes text, whose first byte is at offset base of the option.
+func newParser(option, text string, base int, lim Limits) (*parser, *Error) {
+	toks, lerr := lex(text, base)
+	if lerr != nil {
+		return nil, &Error{Option: option, Pos: lerr.pos, Msg: lerr.msg}
+	}
+	return &parser{option: option, toks: toks, lim: lim}, nil
+}
+
+// sub is a parser over toks (a nested option's value inside $expand) that
+// shares p's limits and option name; end is where the value ends.
+func (p *parser) sub(toks []token, end int) *parser {
+	t := make([]token, len(toks), len(toks)+1)
+	copy(t, toks)
+	t = append(t, token{kind: tokEOF, pos: end})
+	return &parser{option: p.option, toks: t, lim: p.lim}
+}
+
+func (p *parser) peek() token     { return p.toks[p.i] }
+func (p *parser) peekAt(n int) token {
+	if p.i+n < len(p.toks) {
+		return p.toks[p.i+n]
+	}
+	return p.toks[len(p.toks)-1]
+}
+
+func (p *parser) next() token {
+	t := p.toks[p.i]
+	if t.kind != tokEOF {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) isWord(w string) bool {
+	t := p.peek()
+	return t.kind == tokIdent && t.text == w
+}
+
+func (p *parser) expect(k tokKind, what string) token {
+	t := p.peek()
+	if t.kind != k {
+		p.fail(t.pos, "expected %s, found %s", what, t.describe())
+	}
+	return p.next()
+}
+
+// enter counts one level of nesting; leave undoes it.
+func (p *parser) enter() {
+	p.depth++
+	if p.depth > p.lim.MaxDepth {
+		p.fail(p.peek().pos, "the expression is nested deeper than %d levels (the maximum nesting depth)", p.lim.MaxDepth)
+	}
+}
+
+func (p *parser) leave() { p.depth-- }
+
+// operators lists the words the expression grammar reserves.
+var operators = map[string]bool{
+	"and": true, "or": true, "not": true, "eq": true, "ne": true, "gt": true, "ge": true,
+	"lt": true, "le": true, "add": true, "sub": true, "mul": true, "div": true, "mod": true, "in": true,
+}
+
+// functions gives the number of arguments of each built-in function.
+var functions = map[string][2]int{
+	"contains": {2, 2}, "startswith": {2, 2}, "endswith": {2, 2}, "length": {1, 1},
+	"indexof": {2, 2}, "substring": {2, 3}, "tolower": {1, 1}, "toupper": {1, 1},
+	"trim": {1, 1}, "concat": {2, 2}, "year": {1, 1}, "month": {1, 1}, "day": {1, 1},
+	"hour": {1, 1}, "minute": {1, 1}, "second": {1, 1}, "date": {1, 1}, "time": {1, 1},
+	"now": {0, 0}, "round": {1, 1}, "floor": {1, 1}, "ceiling": {1, 1},
+}
+
+// ParseFilter parses a $filter value into its syntax tree, without looking at
+// any entity: names are checked by Resolve (or by ParseQuery, which does both).
+func ParseFilter(text string, lim Limits) (Expr, error) {
+	x, err := parseFilter("$filter", text, lim.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func parseFilter(option, text string, lim Limits) (x Expr, err *Error) {
+	if err := checkText(option, text, lim); err != nil {
+		return nil, err
+	}
+	p, err := newParser(option, text, 0, lim)
+	if err != nil {
+		return nil, err
+	}
+	return p.filter()
+}
+
+// filter parses the whole token list as one expression.
+func (p *parser) filter() (x Expr, err *Error) {
+	defer catch(&err)
+	if p.peek().kind == tokEOF {
+		p.fail(p.peek().pos, "expected an expression, found end of input")
+	}
+	x = p.parseExpr("")
+	if t := p.peek(); t.kind != tokEOF {
+		p.unexpected(t)
+	}
+	return x, nil
+}
+
+// unexpected reports a token that cannot follow a complete expression.
+func (p *parser) unexpected(t token) {
+	switch {
+	case t.kind == tokIdent && operators[strings.ToLower(t.text)] && !operators[t.text]:
+		p.fail(t.pos, "operators are lower case: write '%s' instead of '%s'", strings.ToLower(t.text), t.text)
+	case t.kind == tokIdent:
+		p.fail(t.pos, "expected an operator such as eq, and, or, found %s", t.describe())
+	case t.kind == tokRParen:
+		p.fail(t.pos, "found ')' without a matching '('")
+	}
+	p.fail(t.pos, "expected an operator such as eq, and, or, found %s", t.describe())
+}
+
+func (p *parser) parseExpr(after string) Expr {
+	p.enter()
+	defer p.leave()
+	return p.parseOr(after)
+}
+
+func (p *parser) parseOr(after string) Expr {
+	l := p.parseAnd(after)
+	for p.isWord("or") {
+		op := p.next()
+		l = &Binary{Op: "or", L: l, R: p.parseAnd("or"), At: op.pos}
+	}
+	return l
+}
+
+func (p *parser) parseAnd(after string) Expr {
+	l := p.parseNot(after)
+	for p.isWord("and") {
+		op := p.next()
+		l = &Binary{Op: "and", L: l, R: p.parseNot("and"), At: op.pos}
+	}
+	return l
+}
+
+// parseNot: 'not' applies to a whole comparison, so "not a eq b" is
+// "not (a eq b)", as in the OData ABNF and in SQL.
+func (p *parser) parseNot(after string) Expr {
+	if p.isWord("not") {
+		op := p.next()
+		p.enter()
+		defer p.leave()
+		return &Unary{Op: "not", X: p.parseNot("not"), At: op.pos}
+	}
+	return p.parseEquality(after)
+}
+
+func (p *parser) parseEquality(after string) Expr {
+	l := p.parseRelational(after)
+	for p.isWord("eq") || p.isWord("ne") {
+		op := p.next()
+		l = &Binary{Op: op.text, L: l, R: p.parseRelational(op.text), At: op.pos}
+	}
+	return l
+}
+
+func (p *parser) parseRelational(after string) Expr {
+	l := p.parseAdditive(after)
+	for {
+		switch {
+		case p.isWord("gt") || p.isWord("ge") || p.isWord("lt") || p.isWord("le"):
+			op := p.next()
+			l = &Binary{Op: op.text, L: l, R: p.parseAdditive(op.text), At: op.pos}
+		case p.isWord("in"):
+			op := p.next()
+			l = &In{X: l, List: p.parseInList(), At: op.pos}
+		default:
+			return l
+		}
+	}
+}
+
+func (p *parser) parseAdditive(after string) Expr {
+	l := p.parseMul(after)
+	for p.isWord("add") || p.isWord("sub") {
+		op := p.next()
+		l = &Binary{Op: op.text, L: l, R: p.parseMul(op.text), At: op.pos}
+	}
+	return l
+}
+
+func (p *parser) parseMul(after string) Expr {
+	l := p.parseUnary(after)
+	for p.isWord("mul") || p.isWord("div") || p.isWord("mod") {
+		op := p.next()
+		l = &Binary{Op: op.text, L: l, R: p.parseUnary(op.text), At: op.pos}
+	}
+	return l
+}
+
+func (p *parser) parseUnary(after string) Expr {
+	if t := p.peek(); t.kind == tokMinus {
+		if n := p.peekAt(1); (n.kind == tokInt || n.kind == tokDecimal) && n.pos == t.pos+1 {
+			return p.parseLiteral() // a negative number is one literal
+		}
+		p.next()
+		p.enter()
+		defer p.leave()
+		return &Unary{Op: "-", X: p.parseUnary("-"), At: t.pos}
+	}
+	return p.parsePrimary(after)
+}
+
+func (p *parser) parsePrimary(after string) Expr {
+	t := p.peek()
+	switch t.kind {
+	case tokString, tokInt, tokDecimal, tokGUID, tokDate, tokDateTime, tokTime:
+		return p.parseLiteral()
+	case tokIdent:
+		switch {
+		case t.text == "true" || t.text == "false" || t.text == "null":
+			return p.parseLiteral()
+		case operators[t.text]:
+			p.expectedOperand(after, t)
+		case p.peekAt(1).kind == tokLParen:
+			return p.parseCall()
+		}
+		return p.parsePath()
+	case tokLParen:
+		p.next()
+		x := p.parseExpr("")
+		if t := p.peek(); t.kind != tokRParen {
+			if t.kind == tokEOF || t.kind == tokComma {
+				p.fail(t.pos, "expected ')', found %s", t.describe())
+			}
+			p.unexpected(t)
+		}
+		p.next()
+		return x
+	}
+	p.expectedOperand(after, t)
+	return nil
+}
+
+func (p *parser) expectedOperand(after string, t token) {
+	if after != "" {
+		p.fail(t.pos, "expected a literal or property after '%s', found %s", after, t.describe())
+	}
+	p.fail(t.pos, "expected a literal or property, found %s", t.describe())
+}
+
+// parseLiteral reads one literal token, with a leading '-' for numbers.
+func (p *parser) parseLiteral() *Literal {
+	t := p.next()
+	neg := ""
+	if t.kind == tokMinus {
+		neg = "-"
+		t = p.next()
+	}
+	start := t.pos - len(neg)
+	raw := neg + t.text
+	lit := &Literal{Raw: raw, At: start}
+	switch t.kind {
+	case tokString:
+		lit.Kind, lit.Value = LitString, t.val
+	case tokInt:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			p.fail(start, "the integer %s is out of range", raw)
+		}
+		lit.Kind, lit.Value = LitInt, n
+	case tokDecimal:
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			p.fail(start, "the number %s is out of range", raw)
+		}
+		lit.Kind, lit.Value = LitDecimal, f
+	case tokGUID:
+		g, err := schema.ParseGUID(t.text)
+		if err != nil {
+			p.fail(start, "%s is not a GUID", t.text)
+		}
+		lit.Kind, lit.Value = LitGUID, g
+	case tokDate:
+		d, ok := parseDateOnly(t.text)
+		if !ok {
+			p.fail(start, "%s is not a valid date", t.text)
+		}
+		lit.Kind, lit.Value = LitDate, d
+	case tokDateTime:
+		d, ok := parseDateTime(t.text)
+		if !ok {
+			p.fail(start, "%s is not a valid date-time", t.text)
+		}
+		lit.Kind, lit.Value = LitDateTime, d
+	case tokTime:
+		d, ok := parseTimeOfDay(t.text)
+		if !ok {
+			p.fail(start, "%s is not a valid time of day", t.text)
+		}
+		lit.Kind, lit.Value = LitTimeOfDay, d
+	case tokIdent:
+		switch t.text {
+		case "null":
+			lit.Kind = LitNull
+		case "true", "false":
+			lit.Kind, lit.Value = LitBool, t.text == "true"
+		}
+	}
+	return lit
+}
+
+func (p *parser) parseCall() Expr {
+	name := p.next()
+	arity, known := functions[name.text]
+	if !known {
+		if _, ok := functions[strings.ToLower(name.text)]; ok {
+			p.fail(name.pos, "function names are lower case: write '%s' instead of '%s'", strings.ToLower(name.text), name.text)
+		}
+		p.fail(name.pos, "unknown function '%s'", name.text)
+	}
+	open := p.next()
+	var args []Expr
+	if p.peek().kind != tokRParen {
+		for {
+			args = append(args, p.parseExpr(""))
+			if p.peek().kind != tokComma {
+				break
+			}
+			p.next()
+		}
+	}
+	if t := p.peek(); t.kind != tokRParen {
+		if t.kind == tokEOF {
+			p.fail(t.pos, "expected ')' to close %s( at position %d, found end of input", name.text, open.pos)
+		}
+		p.fail(t.pos, "expected ',' or ')' in the arguments of %s, found %s", name.text, t.describe())
+	}
+	p.next()
+	if len(args) < arity[0] || len(args) > arity[1] {
+		want := strconv.Itoa(arity[0])
+		if arity[1] != arity[0] {
+			want += " or " + strconv.Itoa(arity[1])
+		}
+		p.fail(name.pos, "%s takes %s argument(s), not %d", name.text, want, len(args))
+	}
+	return &Call{Name: name.text, Args: args, At: name.pos}
+}
+
+// parsePath reads name(/name)* and an optional trailing /any(...) or /all(...).
+func (p *parser) parsePath() Expr {
+	first := p.next()
+	path := &Path{Segments: []Segment{{Name: first.text, At: first.pos}}}
+	for p.peek().kind == tokSlash {
+		p.next()
+		t := p.peek()
+		if t.kind != tokIdent {
+			p.fail(t.pos, "expected a property name after '/', found %s", t.describe())
+		}
+		p.next()
+		if (t.text == "any" || t.text == "all") && p.peek().kind == tokLParen {
+			return p.parseLambda(path, t)
+		}
+		path.Segments = append(path.Segments, Segment{Name: t.text, At: t.pos})
+	}
+	return path
+}
+
+func (p *parser) parseLambda(coll *Path, op token) Expr {
+	p.next() // (
+	l := &Lambda{Collection: coll, Op: op.text, At: op.pos}
+	if p.peek().kind == tokRParen {
+		if op.text == "all" {
+			p.fail(p.peek().pos, "all needs a condition, e.g. all(x: x/name ne '')")
+		}
+		p.next()
+		return l
+	}
+	v := p.peek()
+	if v.kind != tokIdent || operators[v.text] || strings.HasPrefix(v.text, "$") || p.peekAt(1).kind != tokColon {
+		p.fail(v.pos, "expected a lambda variable and ':', e.g. %s(x: x/name eq 'A'), found %s", op.text, v.describe())
+	}
+	p.next()
+	p.next() // :
+	l.Var, l.VarAt = v.text, v.pos
+	l.Body = p.parseExpr(":")
+	if t := p.peek(); t.kind != tokRParen {
+		if t.kind == tokEOF {
+			p.fail(t.pos, "expected ')' to close %s(, found end of input", op.text)
+		}
+		p.unexpected(t)
+	}
+	p.next()
+	return l
+}
+
+func (p *parser) parseInList() []*Literal {
+	open := p.peek()
+	if open.kind != tokLParen {
+		p.fail(open.pos, "expected '(' after 'in', found %s", open.describe())
+	}
+	p.next()
+	var list []*Literal
+	for {
+		t := p.peek()
+		ok := false
+		switch t.kind {
+		case tokString, tokInt, tokDecimal, tokGUID, tokDate, tokDateTime, tokTime:
+			ok = true
+		case tokIdent:
+			ok = t.text == "true" || t.text == "false" || t.text == "null"
+		case tokMinus:
+			n := p.peekAt(1)
+			ok = (n.kind == tokInt || n.kind == tokDecimal) && n.pos == t.pos+1
+		}
+		if !ok {
+			p.fail(t.pos, "expected a literal in the 'in' list, found %s", t.describe())
+		}
+		if len(list) == p.lim.MaxInItems {
+			p.fail(t.pos, "the 'in' list has more than %d values (the maximum 'in' list length)", p.lim.MaxInItems)
+		}
+		list = append(list, p.parseLiteral())
+		t = p.next()
+		if t.kind == tokRParen {
+			return list
+		}
+		if t.kind != tokComma {
+			p.fail(t.pos, "expected ',' or ')' in the 'in' list, found %s", t.describe())
+		}
+	}
+}
+
+func parseDateOnly(s string) (time.Time, bool) {
+	t, err := time.Parse("2006-01-02", s)
+	return t, err == nil
+}
+
+var dateTimeLayouts = []string{
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02T15:04",
+}
+
+// parseDateTime reads an ISO-8601 date-time; no zone means UTC, as elsewhere
+// in the API. A space where the zone's '+' belongs is a form-decoded '+'.
+func parseDateTime(s string) (time.Time, bool) {
+	s = strings.ToUpper(s)
+	if n := len(s); n > 6 && s[n-6] == ' ' {
+		s = s[:n-6] + "+" + s[n-5:]
+	}
+	for _, layout := range dateTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return schema.NormalizeDate(t), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func parseTimeOfDay(s string) (time.Duration, bool) {
+	for _, layout := range []string{"15:04:05.999999999", "15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Sub(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)).Truncate(time.Microsecond), true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,130 @@
+// Package service holds Ordo's business rules on top of the entity registry:
+// validation of bodies, resolution of embedded entities, the job status
+// workflow, planning and the derived fields. It speaks to storage only through
+// ordo.Store, so every rule runs the same on SQLite and PostgreSQL.
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
+)
+
+// Service runs requests against a store.
+type Service struct {
+	store ordo.Store
+	reg   *schema.Registry
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// New returns a Service on store.
+func New(store ordo.Store, reg *schema.Registry) *Service {
+	return &Service{store: store, reg: reg, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Registry is the entity registry the service uses.
+func (s *Service) Registry() *schema.Registry { return s.reg }
+
+// Get returns one row with its owned lists.
+func (s *Service) Get(ctx context.Context, tenant int64, e *schema.Entity, id string) (ordo.Record, error) {
+	var rec ordo.Record
+	err := s.store.Read(ctx, tenant, func(tx ordo.Tx) error {
+		var err error
+		if rec, err = tx.Get(ctx, e, id); err != nil {
+			return err
+		}
+		return loadLists(ctx, tx, e, []ordo.Record{rec})
+	})
+	return rec, err
+}
+
+// Page is one page of a list.
+type Page struct {
+	Rows  []ordo.Record
+	Count int64 // total matching rows when asked for, else -1
+}
+
+// List returns the rows matching q with their owned lists; withCount also counts
+// every matching row.
+func (s *Service) List(ctx context.Context, tenant int64, e *schema.Entity, q ordo.Query, withCount bool) (Page, error) {
+	page := Page{Count: -1}
+	err := s.store.Read(ctx, tenant, func(tx ordo.Tx) error {
+		var err error
+		if page.Rows, err = tx.List(ctx, e, q); err != nil {
+			return err
+		}
+		if withCount {
+			if page.Count, err = tx.Count(ctx, e, q); err != nil {
+				return err
+			}
+		}
+		return loadLists(ctx, tx, e, page.Rows)
+	})
+	return page, err
+}
+
+// loadLists attaches owned lists (an equipment model's translations) to rows,
+// one query per list for the whole page.
+func loadLists(ctx context.Context, tx ordo.Tx, e *schema.Entity, rows []ordo.Record) error {
+	for _, l := range e.Lists {
+		ids := make([]string, len(rows))
+		byParent := map[string]ordo.Record{}
+		for i, r := range rows {
+			ids[i] = r.ID()
+			byParent[r.ID()] = r
+			r[l.Name] = []ordo.Record{}
+		}
+		children, err := tx.List(ctx, l.Child, ordo.Query{Conds: []ordo.Cond{{Field: l.Ref.IDField, Value: ids}},
+			OrderBy: []ordo.Order{{Field: "field_name"}, {Field: "language_code"}}})
+		if err != nil {
+			return err
+		}
+		for _, c := range children {
+			p := byParent[c.String(l.Ref.IDField)]
+			p[l.Name] = append(p[l.Name].([]ordo.Record), c)
+		}
+	}
+	return nil
+}
+
+// Create inserts a row from a request body and returns it as stored.
+func (s *Service) Create(ctx context.Context, tenant int64, e *schema.Entity, body map[string]any) (ordo.Record, error) {
+	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
+		return w.save(e, body, modeInsert, "", "")
+	})
+}
+
+// Update changes the properties present in body of row id and returns it as stored.
+func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id string, body map[string]any) (ordo.Record, error) {
+	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
+		return w.save(e, body, modeUpdate, id, "")
+	})
+}
+
+// write runs one top-level write in one transaction: the rows it touches,
+// the derived project aggregates and the re-read of the result.
+func (s *Service) write(ctx context.Context, tenant int64, e *schema.Entity, fn func(w *writer) (string, error)) (ordo.Record, error) {
+	var rec ordo.Record
+	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
+		w := s.newWriter(ctx, tx)
+		id, err := fn(w)
+		if err != nil {
+			return err
+		}
+		if err := w.finish(); err != nil {
+			return err
+		}
+		if rec, err = tx.Get(ctx, e, id); err != nil {
+			return err
+		}
+		return loadLists(ctx, tx, e, []ordo.Record{rec})
+	})
+	return rec, err
+}
+
+func (s *Service) newWriter(ctx context.Context, tx ordo.Tx) *writer {
+	return &writer{s: s, ctx: ctx, tx: tx, now: schema.NormalizeDate(s.Now()), projects: map[string]bool{}}
+}

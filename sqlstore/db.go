@@ -1,0 +1,218 @@
+// Package sqlstore implements ordo.Store on SQLite (embedded, the default)
+// and PostgreSQL, with one body of SQL and a dialect seam for the differences.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
+	"github.com/ordo-fsm/ordo/sqldialect"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options tune a DB.
+type Options struct {
+	// MaxConns bounds the PostgreSQL pool and the SQLite reader pool.
+	MaxConns int
+	// Registry is the entity registry; schema.Default when nil.
+	Registry *schema.Registry
+	Logger   *slog.Logger
+}
+
+// DB is an open database. It is safe for concurrent use.
+type DB struct {
+	dialect  sqldialect.Dialect
+	registry *schema.Registry
+	// writer and reader are one pool on PostgreSQL. On SQLite the writer has a
+	// single connection with immediate transactions, so writers queue in Go
+	// instead of failing with SQLITE_BUSY, while readers use WAL snapshots.
+	writer, reader *sql.DB
+	log            *slog.Logger
+}
+
+// IsPostgres reports whether a --db value selects PostgreSQL.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens (creating if needed) the database named by dsn: a postgres:// URL
+// or a SQLite file path. It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	if opt.Registry == nil {
+		opt.Registry = schema.Default
+	}
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = 8
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	db := &DB{registry: opt.Registry, log: opt.Logger}
+	if IsPostgres(dsn) {
+		db.dialect = sqldialect.Postgres{}
+		pool, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, err
+		}
+		pool.SetMaxOpenConns(opt.MaxConns)
+		pool.SetMaxIdleConns(opt.MaxConns)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+		db.writer, db.reader = pool, pool
+	} else {
+		db.dialect = sqldialect.SQLite{}
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(OFF)"
+		base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+		w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		r, err := sql.Open("sqlite", base)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(opt.MaxConns)
+		r.SetMaxIdleConns(opt.MaxConns)
+		db.writer, db.reader = w, r
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.writer.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// Close closes the pools; in-flight transactions finish first.
+func (db *DB) Close() error {
+	err := db.writer.Close()
+	if db.reader != db.writer {
+		if e := db.reader.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Dialect is the database's dialect.
+func (db *DB) Dialect() sqldialect.Dialect { return db.dialect }
+
+// Registry is the entity registry the database was opened with.
+func (db *DB) Registry() *schema.Registry { return db.registry }
+
+// Ping checks that the database answers (readiness).
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.writer.PingContext(ctx); err != nil {
+		return db.mapError(err)
+	}
+	return nil
+}
+
+// maxRetries bounds how often a transaction is replayed after a serialization
+// failure or deadlock before the request is answered 409.
+const maxRetries = 5
+
+// Write implements ordo.Store.
+func (db *DB) Write(ctx context.Context, tenantID int64, fn func(ordo.Tx) error) error {
+	return db.run(ctx, db.writer, false, tenantID, fn)
+}
+
+// Read implements ordo.Store.
+func (db *DB) Read(ctx context.Context, tenantID int64, fn func(ordo.Tx) error) error {
+	return db.run(ctx, db.reader, true, tenantID, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, tenantID int64, fn func(ordo.Tx) error) error {
+	if tenantID <= 0 {
+		return errors.New("sqlstore: transaction without a tenant")
+	}
+	var err error
+	for attempt := 0; attempt <= maxRetries; attempt++ {
+		err = db.runOnce(ctx, pool, readOnly, tenantID, fn)
+		if err == nil || !db.dialect.IsRetryable(err) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	if err != nil && db.dialect.IsRetryable(err) {
+		return ordo.Errorf(ordo.EConflict, "the request conflicted with concurrent updates; retry it")
+	}
+	return db.mapError(err)
+}
+
+func (db *DB) runOnce(ctx context.Context, pool *sql.DB, readOnly bool, tenantID int64, fn func(ordo.Tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &Tx{db: db, tx: sqlTx, tenant: tenantID}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if readOnly {
+		return sqlTx.Rollback()
+	}
+	return sqlTx.Commit()
+}
+
+// mapError turns driver errors into client-safe ordo errors where they have a
+// meaning for the client; other errors pass through and become 500s.
+func (db *DB) mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var oe *ordo.Error
+	if errors.As(err, &oe) {
+		return err
+	}
+	switch {
+	case db.dialect.IsUniqueViolation(err):
+		return ordo.Errorf(ordo.EConflict, "a row with the same %s already exists", uniqueTarget(err))
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case db.dialect.IsUnavailable(err):
+		return ordo.Errorf(ordo.EUnavailable, "the database is unavailable; retry shortly")
+	}
+	return err
+}
+
+// uniqueTarget extracts the columns of a violated unique index from the
+// driver's message, for a helpful 409.
+func uniqueTarget(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "UNIQUE constraint failed: "); i >= 0 {
+		cols := strings.Split(msg[i+len("UNIQUE constraint failed: "):], ", ")
+		var out []string
+		for _, c := range cols {
+			c = strings.TrimSpace(c)
+			if j := strings.LastIndex(c, "."); j >= 0 {
+				c = c[j+1:]
+			}
+			if c != "tenant_id" {
+				out = append(out, strings.Fields(c)[0])
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	if i := strings.Index(msg, `"ux_`); i >= 0 {
+		name := msg[i+4:]
+		if j := strings.Index(name, `"`); j >= 0 {
+			name = name[:j]
+		}
+		return name
+	}
+	return "key"
+}

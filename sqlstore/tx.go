@@ -1,0 +1,286 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
+	"github.com/ordo-fsm/ordo/sqldialect"
+)
+
+// Tx is a transaction bound to one tenant. Every statement it builds starts
+// its WHERE clause with the tenant condition: this is the one place tenant
+// isolation is enforced.
+type Tx struct {
+	db     *DB
+	tx     *sql.Tx
+	tenant int64
+}
+
+var _ ordo.Tx = (*Tx)(nil)
+
+const alias = "t"
+
+func q(ident string) string { return sqldialect.Quote(ident) }
+
+// columns is the select list of an entity, every field in registry order.
+func columns(e *schema.Entity) string {
+	var b strings.Builder
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(alias + "." + q(f.Name))
+	}
+	return b.String()
+}
+
+// where starts a WHERE clause with the tenant condition and the conds.
+func (tx *Tx) where(e *schema.Entity, args *sqldialect.Args, conds []ordo.Cond) (string, error) {
+	var b strings.Builder
+	b.WriteString(alias + ".tenant_id = " + args.AddRaw(tx.tenant))
+	for _, c := range conds {
+		f, ok := e.Field(c.Field)
+		if !ok {
+			return "", fmt.Errorf("sqlstore: %s has no field %s", e.Name, c.Field)
+		}
+		col := alias + "." + q(f.Name)
+		if list, ok := c.Value.([]string); ok { // IN (...) for batch loads
+			if len(list) == 0 {
+				b.WriteString(" AND 1 = 0")
+				continue
+			}
+			b.WriteString(" AND " + col + " IN (")
+			for i, v := range list {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(args.Add(f.Kind, v))
+			}
+			b.WriteString(")")
+			continue
+		}
+		b.WriteString(" AND " + col + " = " + args.Add(f.Kind, c.Value))
+	}
+	return b.String(), nil
+}
+
+func (tx *Tx) args() *sqldialect.Args { return &sqldialect.Args{D: tx.db.dialect} }
+
+func (tx *Tx) scanRows(e *schema.Entity, rows *sql.Rows) ([]ordo.Record, error) {
+	defer rows.Close()
+	var out []ordo.Record
+	raw := make([]any, len(e.Fields))
+	ptrs := make([]any, len(e.Fields))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		rec := make(ordo.Record, len(e.Fields))
+		for i, f := range e.Fields {
+			v, err := tx.db.dialect.Scan(f.Kind, raw[i])
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", e.Name, f.Name, err)
+			}
+			rec[f.Name] = v
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+func (tx *Tx) selectSQL(e *schema.Entity, query ordo.Query, args *sqldialect.Args) (string, error) {
+	where, err := tx.where(e, args, query.Conds)
+	if err != nil {
+		return "", err
+	}
+	var joins, orderBy string
+	if query.Filter != nil {
+		var cond string
+		joins, cond, orderBy, err = query.Filter(alias, args)
+		if err != nil {
+			return "", err
+		}
+		if cond != "" {
+			where += " AND (" + cond + ")"
+		}
+	}
+	for _, o := range query.OrderBy {
+		if _, ok := e.Field(o.Field); !ok {
+			return "", fmt.Errorf("sqlstore: %s has no field %s", e.Name, o.Field)
+		}
+		if orderBy != "" {
+			orderBy += ", "
+		}
+		orderBy += alias + "." + q(o.Field)
+		if o.Desc {
+			orderBy += " DESC"
+		}
+	}
+	s := "FROM " + q(e.Table) + " " + alias + " " + joins + " WHERE " + where
+	if orderBy != "" {
+		s += " ORDER BY " + orderBy
+	}
+	return s, nil
+}
+
+// Get implements ordo.Tx.
+func (tx *Tx) Get(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
+	r, err := tx.Find(ctx, e, ordo.Cond{Field: "id", Value: id})
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, ordo.Errorf(ordo.ENotFound, "%s %s not found", e.Controller, id)
+	}
+	return r, nil
+}
+
+// Find implements ordo.Tx.
+func (tx *Tx) Find(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (ordo.Record, error) {
+	rows, err := tx.List(ctx, e, ordo.Query{Conds: conds, Limit: 1})
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return rows[0], nil
+}
+
+// List implements ordo.Tx.
+func (tx *Tx) List(ctx context.Context, e *schema.Entity, query ordo.Query) ([]ordo.Record, error) {
+	args := tx.args()
+	from, err := tx.selectSQL(e, query, args)
+	if err != nil {
+		return nil, err
+	}
+	s := "SELECT " + columns(e) + " " + from
+	if query.Limit > 0 {
+		s += fmt.Sprintf(" LIMIT %d", query.Limit)
+	}
+	if query.Offset > 0 {
+		if query.Limit <= 0 {
+			s += " LIMIT -1"
+			if tx.db.dialect.Name() == "postgres" {
+				s = strings.TrimSuffix(s, " LIMIT -1") + " LIMIT ALL"
+			}
+		}
+		s += fmt.Sprintf(" OFFSET %d", query.Offset)
+	}
+	rows, err := tx.tx.QueryContext(ctx, s, args.List...)
+	if err != nil {
+		return nil, err
+	}
+	return tx.scanRows(e, rows)
+}
+
+// Count implements ordo.Tx.
+func (tx *Tx) Count(ctx context.Context, e *schema.Entity, query ordo.Query) (int64, error) {
+	args := tx.args()
+	query.OrderBy = nil
+	from, err := tx.selectSQL(e, query, args)
+	if err != nil {
+		return 0, err
+	}
+	if i := strings.Index(from, " ORDER BY "); i >= 0 && query.Filter == nil {
+		from = from[:i]
+	}
+	var n int64
+	err = tx.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 AS one "+from+") c", args.List...).Scan(&n)
+	return n, err
+}
+
+// Insert implements ordo.Tx. Fields missing from r get their defaults.
+func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error {
+	args := tx.args()
+	var cols, vals strings.Builder
+	cols.WriteString("tenant_id")
+	vals.WriteString(args.AddRaw(tx.tenant))
+	for _, f := range e.Fields {
+		v, ok := r[f.Name]
+		if !ok {
+			v = f.Zero()
+		}
+		cols.WriteString(", " + q(f.Name))
+		vals.WriteString(", " + args.Add(f.Kind, v))
+	}
+	_, err := tx.tx.ExecContext(ctx, "INSERT INTO "+q(e.Table)+" ("+cols.String()+") VALUES ("+vals.String()+")", args.List...)
+	return err
+}
+
+// Update implements ordo.Tx.
+func (tx *Tx) Update(ctx context.Context, e *schema.Entity, id string, changes ordo.Record) error {
+	n, err := tx.UpdateWhere(ctx, e, changes, ordo.Cond{Field: "id", Value: id})
+	if err == nil && n == 0 {
+		return ordo.Errorf(ordo.ENotFound, "%s %s not found", e.Controller, id)
+	}
+	return err
+}
+
+// UpdateWhere implements ordo.Tx.
+func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Record, conds ...ordo.Cond) (int64, error) {
+	if len(changes) == 0 {
+		return 0, nil
+	}
+	args := tx.args()
+	var set strings.Builder
+	for _, f := range e.Fields { // registry order keeps statements identical across calls
+		v, ok := changes[f.Name]
+		if !ok {
+			continue
+		}
+		if set.Len() > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(q(f.Name) + " = " + args.Add(f.Kind, v))
+	}
+	where, err := tx.where(e, args, conds)
+	if err != nil {
+		return 0, err
+	}
+	// UPDATE cannot take an alias portably, so the tenant condition names the table.
+	where = strings.ReplaceAll(where, alias+".", "")
+	res, err := tx.tx.ExecContext(ctx, "UPDATE "+q(e.Table)+" SET "+set.String()+" WHERE "+where, args.List...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Delete implements ordo.Tx.
+func (tx *Tx) Delete(ctx context.Context, e *schema.Entity, id string) error {
+	n, err := tx.DeleteWhere(ctx, e, ordo.Cond{Field: "id", Value: id})
+	if err == nil && n == 0 {
+		return ordo.Errorf(ordo.ENotFound, "%s %s not found", e.Controller, id)
+	}
+	return err
+}
+
+// DeleteWhere implements ordo.Tx.
+func (tx *Tx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (int64, error) {
+	args := tx.args()
+	where, err := tx.where(e, args, conds)
+	if err != nil {
+		return 0, err
+	}
+	where = strings.ReplaceAll(where, alias+".", "")
+	res, err := tx.tx.ExecContext(ctx, "DELETE FROM "+q(e.Table)+" WHERE "+where, args.List...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// NextID2 implements ordo.Tx. The (tenant_id, id2) index makes MAX cheap; a
+// concurrent insert of the same value fails on the unique index and the
+// transaction is retried.
+func (tx *Tx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
+	var n int64
+	err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id2), 0) + 1 FROM "+q(e.Table)+" WHERE tenant_id = "+
+		tx.db.dialect.Placeholder(1), tx.tenant).Scan(&n)
+	return n, err
+}
