@@ -122,7 +122,7 @@ func (g *gen) run(opt Options) {
 		priorities = append(priorities, g.create("job_priority", map[string]any{"code": "P_" + p, "name": p, "sequence": i + 1, "is_default": p == "Normal"}))
 	}
 	for _, s := range []struct {
-		code, name string
+		code, name  string
 		def, closed bool
 	}{{"ACTIVE", "Active", true, false}, {"OUT", "Out of service", false, false}, {"CLOSED", "Closed", false, true}} {
 		g.create("project_status", map[string]any{"code": s.code, "name": s.name, "is_default": s.def, "is_closed": s.closed})
@@ -145,8 +145,8 @@ func (g *gen) run(opt Options) {
 		{"Siemens", "Fire alarm panel", "FC2060"}, {"Siemens", "Access gate", "SiPass"}} {
 		models = append(models, g.create("equipment_model", map[string]any{
 			"code": fmt.Sprintf("MOD%02d", i+1), "name": m.name,
-			"equipment_brand":     map[string]any{"code": "BR_" + m.brand, "name": m.brand},
-			"equipment_family_id": families[m.family].ID(),
+			"equipment_brand":           map[string]any{"code": "BR_" + m.brand, "name": m.brand},
+			"equipment_family_id":       families[m.family].ID(),
 			"warranty_period_nb_months": 24, "replacement_period_nb_months": 240,
 			"translations": []any{map[string]any{"field_name": "name", "language_code": "fr", "value_translated": m.name + " (FR)"}},
 		}))

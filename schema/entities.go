@@ -243,7 +243,7 @@ var equipmentModelTranslation = define("equipment_model_translation", "Equipment
 	b.ref(Reference{Name: "equipment_model", IDField: "equipment_model_id", Target: "equipment_model",
 		Required: true, Cascade: true})
 	b.str("field_name", 50, required)
-	b.str("language_code", 10, required)
+	b.str("language_code", 50, required)
 	b.str("value_translated", 4000)
 	b.modified()
 })
@@ -345,7 +345,7 @@ var jobs = define("jobs", "Jobs", "reference_back_office", func(b *builder) {
 	b.date("due_date")
 	b.date("date_create")
 	b.date("date_update")
-	b.date("date_closed", desc("Set when the job reaches Completed"))
+	b.date("date_closed", readOnly, desc("Set by the server when the job reaches Completed"))
 	b.ref(Reference{Name: "suggested_user", IDField: "suggested_user_id", CodeField: "suggested_user_code",
 		Embedded: "suggested_user", Target: "user"})
 	b.date("suggested_date_start")

@@ -445,6 +445,10 @@ func (w *writer) saveLists(e *schema.Entity, id string, body map[string]any, pat
 			}
 			parsed[i] = rec
 		}
+		items, parsed, err := dedupeList(l, items, parsed, path)
+		if err != nil {
+			return err
+		}
 		existing, err := w.tx.List(w.ctx, l.Child, ordo.Query{Conds: []ordo.Cond{{Field: l.Ref.IDField, Value: id}}})
 		if err != nil {
 			return err
@@ -467,6 +471,41 @@ func (w *writer) saveLists(e *schema.Entity, id string, body map[string]any, pat
 		}
 	}
 	return nil
+}
+
+// dedupeList drops repeated items of a list (the seed's own sample repeats a
+// translation); two items with the same unique key but different values are
+// an error, since one would silently lose.
+func dedupeList(l *schema.OwnedList, items []any, parsed []ordo.Record, path string) ([]any, []ordo.Record, error) {
+	if len(l.Child.Uniques) == 0 {
+		return items, parsed, nil
+	}
+	var keyFields []string
+	for _, f := range l.Child.Uniques[0] {
+		if f != l.Ref.IDField {
+			keyFields = append(keyFields, f)
+		}
+	}
+	seen := map[string]int{}
+	var outItems []any
+	var outParsed []ordo.Record
+	for i, rec := range parsed {
+		var k strings.Builder
+		for _, f := range keyFields {
+			k.WriteString(rec.String(f) + "\x00")
+		}
+		if j, dup := seen[k.String()]; dup {
+			if !sameList(l.Child, []ordo.Record{outParsed[j]}, []ordo.Record{rec}) {
+				return nil, nil, ordo.FieldError("Duplicate", fmt.Sprintf("%s%s[%d]", path, l.Name, i),
+					"%s%s[%d] repeats %s with another value", path, l.Name, i, strings.Join(keyFields, "/"))
+			}
+			continue
+		}
+		seen[k.String()] = len(outParsed)
+		outItems = append(outItems, items[i])
+		outParsed = append(outParsed, rec)
+	}
+	return outItems, outParsed, nil
 }
 
 // sameList compares stored children with parsed ones on their writable fields.

@@ -140,7 +140,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler: httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log}),
+		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -1,0 +1,79 @@
+// Package testenv runs test suites against real databases: a SQLite file in
+// a temporary directory always, and PostgreSQL when ORDO_TEST_POSTGRES_URL is
+// set (each test in a schema of its own, dropped at the end).
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/ordo-fsm/ordo/auth"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PostgresEnv names the variable that points tests at a PostgreSQL server.
+const PostgresEnv = "ORDO_TEST_POSTGRES_URL"
+
+func init() {
+	// Tests create many users; the production cost would only slow them down.
+	auth.Cost = bcrypt.MinCost
+}
+
+// Each runs fn as a subtest per available database, with a fresh, empty
+// database (a DSN for sqlstore.Open) for each.
+func Each(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	if os.Getenv(PostgresEnv) == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: CI must run the PostgreSQL suite", PostgresEnv)
+		}
+		return
+	}
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite returns the path of a new database file.
+func SQLite(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "ordo.db")
+}
+
+// Postgres returns a URL whose search_path is a new schema, dropped when the
+// test ends. It skips the test when no server is configured.
+func Postgres(t testing.TB) string {
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skipf("%s not set", PostgresEnv)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schemaName := "t_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schemaName); err != nil {
+		admin.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schemaName+" CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schemaName)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
