@@ -28,6 +28,11 @@ func HashPassword(password string) (string, error) {
 	return string(h), err
 }
 
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), Cost)
+	return h
+})
+
 // Authenticator checks credentials. A successful bcrypt verification is
 // cached under an HMAC of the whole credential string (keyed with a random
 // per-process secret, so the cache never holds a password or a reusable hash
@@ -111,6 +116,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (ordo.P
 	cred, err := a.db.CredentialByLogin(ctx, domain, user)
 	if err != nil {
 		if ordo.IsCode(err, ordo.EUnauthorized) {
+			// Pay a hash anyway, so timing does not tell unknown users apart.
+			bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 			return ordo.Principal{}, ordo.Errorf(ordo.EUnauthorized, "wrong user, password or domain")
 		}
 		return ordo.Principal{}, err

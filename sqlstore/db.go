@@ -88,7 +88,17 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := db.writer.PingContext(pingCtx); err != nil {
+	// Switching a new SQLite file to WAL takes a lock that another process
+	// opening it at the same moment may hold; that wait is not covered by
+	// busy_timeout, so it is retried here.
+	var err error
+	for attempt := 0; attempt < 100; attempt++ {
+		if err = db.writer.PingContext(pingCtx); err == nil || !db.dialect.IsRetryable(err) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}

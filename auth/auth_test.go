@@ -1,0 +1,108 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"testing"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/admin"
+	"github.com/ordo-fsm/ordo/auth"
+	"github.com/ordo-fsm/ordo/internal/testenv"
+	"github.com/ordo-fsm/ordo/service"
+)
+
+func basic(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestParseBasic(t *testing.T) {
+	cases := []struct {
+		cred                   string
+		user, password, domain string
+		ok                     bool
+	}{
+		{"api:secret@ACME", "api", "secret", "ACME", true},
+		// E-mail user names: the domain follows the LAST @, the password the FIRST colon.
+		{"jane@acme.example:pa:ss@word@ACME", "jane@acme.example", "pa:ss@word", "ACME", true},
+		{"api:@ACME", "api", "", "ACME", true},
+		{"api:secret", "", "", "", false},
+		{"apisecret@ACME", "", "", "", false},
+		{":secret@ACME", "", "", "", false},
+		{"api:secret@", "", "", "", false},
+	}
+	for _, c := range cases {
+		u, p, d, ok := auth.ParseBasic(basic(c.cred))
+		if ok != c.ok || u != c.user || p != c.password || d != c.domain {
+			t.Errorf("ParseBasic(%q) = %q %q %q %v, want %q %q %q %v", c.cred, u, p, d, ok, c.user, c.password, c.domain, c.ok)
+		}
+	}
+	for _, h := range []string{"", "Bearer x", "Basic !!!"} {
+		if _, _, _, ok := auth.ParseBasic(h); ok {
+			t.Errorf("ParseBasic(%q) accepted", h)
+		}
+	}
+}
+
+// TestCacheFollowsPasswordChanges: a cached login stops working as soon as the
+// password changes, also through another Authenticator (another node).
+func TestCacheFollowsPasswordChanges(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := testenv.OpenDB(t, dsn)
+		svc := service.New(db, db.Registry())
+		if _, err := admin.CreateTenant(ctx, db, svc, "Acme", "", "jane@acme.example", "old:pass"); err != nil {
+			t.Fatal(err)
+		}
+		nodeA, nodeB := auth.New(db), auth.New(db)
+		old := basic("jane@acme.example:old:pass@acme") // domains match case-insensitively
+		for _, a := range []*auth.Authenticator{nodeA, nodeB, nodeA} {
+			p, err := a.Authenticate(ctx, old)
+			if err != nil || p.Username != "jane@acme.example" || p.Domain != "acme" {
+				t.Fatalf("Authenticate = %+v, %v", p, err)
+			}
+		}
+		if _, err := admin.SetPassword(ctx, db, "ACME", "jane@acme.example", "new"); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []*auth.Authenticator{nodeA, nodeB} {
+			if _, err := a.Authenticate(ctx, old); !ordo.IsCode(err, ordo.EUnauthorized) {
+				t.Errorf("old password after a change: %v, want Unauthorized", err)
+			}
+			if _, err := a.Authenticate(ctx, basic("jane@acme.example:new@ACME")); err != nil {
+				t.Errorf("new password: %v", err)
+			}
+		}
+		if _, err := nodeA.Authenticate(ctx, basic("jane@acme.example:new@OTHER")); !ordo.IsCode(err, ordo.EUnauthorized) {
+			t.Errorf("right password, wrong tenant: %v", err)
+		}
+	})
+}
+
+// TestPasswordsAreHashed: the stored value is a bcrypt hash, never the password.
+func TestPasswordsAreHashed(t *testing.T) {
+	h, err := auth.HashPassword("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h == "s3cret" || len(h) < 50 || h[:4] != "$2a$" {
+		t.Errorf("hash %q is not a bcrypt hash", h)
+	}
+	if _, err := auth.HashPassword(""); err == nil {
+		t.Error("empty password accepted")
+	}
+}
+
+func BenchmarkAuthenticateCached(b *testing.B) {
+	ctx := context.Background()
+	db := testenv.OpenDB(b, testenv.SQLite(b))
+	svc := service.New(db, db.Registry())
+	if _, err := admin.CreateTenant(ctx, db, svc, "acme", "", "api", "pw"); err != nil {
+		b.Fatal(err)
+	}
+	a := auth.New(db)
+	h := basic("api:pw@acme")
+	for b.Loop() {
+		if _, err := a.Authenticate(ctx, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
