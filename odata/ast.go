@@ -107,7 +107,7 @@ func (x *Call) Pos() int    { return x.At }
 func (x *In) Pos() int      { return x.At }
 func (x *Lambda) Pos() int  { return x.At }
 
-// String of a literal is its canonical text: strings quoted with '' escapes,
+// String of a literal is its canonical text: strings in single quotes (a quote doubled),
 // GUIDs lower case, dates and date-times in UTC with Z.
 func (x *Literal) String() string {
 	switch v := x.Value.(type) {

@@ -9,13 +9,16 @@ import (
 // 400 and the message. Every message is safe to show to the client.
 type Error struct {
 	Option string // the query option, e.g. "$filter"
-	Pos    int    // byte offset into the option's (URL-decoded) text
+	Pos    int    // byte offset into the option's (URL-decoded) text; -1 when the error is about the option as a whole
 	Msg    string // what was expected or what is wrong
 }
 
 func (e *Error) Error() string {
 	if e.Option == "" {
 		return e.Msg
+	}
+	if e.Pos < 0 {
+		return e.Option + ": " + e.Msg
 	}
 	return fmt.Sprintf("%s: at position %d: %s", e.Option, e.Pos, e.Msg)
 }

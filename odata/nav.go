@@ -66,14 +66,16 @@ func navName(r *schema.Reference) string {
 	return r.Name
 }
 
-// suggest returns the name among e's fields and navigations (fields only when
-// fieldsOnly) closest to name, for "did you mean" hints; "" when none is close.
-func suggest(e *schema.Entity, name string, fieldsOnly bool) string {
+// suggest returns the name among e's fields and navigations closest to
+// name, for "did you mean" hints; "" when none is close.
+func suggest(e *schema.Entity, name string, fields, navs bool) string {
 	var names []string
-	for _, f := range e.Fields {
-		names = append(names, f.Name)
+	if fields {
+		for _, f := range e.Fields {
+			names = append(names, f.Name)
+		}
 	}
-	if !fieldsOnly {
+	if navs {
 		for _, n := range Navigations(e) {
 			names = append(names, n.Name)
 		}
@@ -88,27 +90,33 @@ func suggest(e *schema.Entity, name string, fieldsOnly bool) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b, or limit when it is at
-// least limit (so names of very different lengths are not compared for nothing).
+// editDistance is the optimal-string-alignment distance of a and b (a swap
+// of two neighbouring letters counts as one edit), or limit when it is at
+// least limit.
 func editDistance(a, b string, limit int) int {
 	if d := len(a) - len(b); d >= limit || -d >= limit {
 		return limit
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := make([][]int, len(a)+1)
+	for i := range rows {
+		rows[i] = make([]int, len(b)+1)
+		rows[i][0] = i
+	}
+	for j := range rows[0] {
+		rows[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c = 1 + min(prev[j-1], prev[j], cur[j-1])
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
 			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+			d := min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d = min(d, rows[i-2][j-2]+1)
+			}
+			rows[i][j] = d
 		}
-		prev, cur = cur, prev
 	}
-	return min(prev[len(b)], limit)
+	return min(rows[len(a)][len(b)], limit)
 }

@@ -56,7 +56,7 @@ func (p *parser) sub(toks []token, end int) *parser {
 	return &parser{option: p.option, toks: t, lim: p.lim}
 }
 
-func (p *parser) peek() token     { return p.toks[p.i] }
+func (p *parser) peek() token { return p.toks[p.i] }
 func (p *parser) peekAt(n int) token {
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
@@ -111,7 +111,7 @@ var functions = map[string][2]int{
 }
 
 // ParseFilter parses a $filter value into its syntax tree, without looking at
-// any entity: names are checked by Resolve (or by ParseQuery, which does both).
+// any entity: names are checked by ResolveFilter (ParseQuery does both).
 func ParseFilter(text string, lim Limits) (Expr, error) {
 	x, err := parseFilter("$filter", text, lim.withDefaults())
 	if err != nil {
@@ -470,8 +470,12 @@ func (p *parser) parseInList() []*Literal {
 
 func parseDateOnly(s string) (time.Time, bool) {
 	t, err := time.Parse("2006-01-02", s)
-	return t, err == nil
+	return t, err == nil && inDateRange(t)
 }
+
+// inDateRange keeps dates within the years both databases store and within
+// the fixed-width text SQLite compares: 0001 to 9999 in UTC.
+func inDateRange(t time.Time) bool { return t.Year() >= 1 && t.Year() <= 9999 }
 
 var dateTimeLayouts = []string{
 	"2006-01-02T15:04:05.999999999Z07:00",
@@ -489,7 +493,8 @@ func parseDateTime(s string) (time.Time, bool) {
 	}
 	for _, layout := range dateTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			return schema.NormalizeDate(t), true
+			t = schema.NormalizeDate(t)
+			return t, inDateRange(t)
 		}
 	}
 	return time.Time{}, false

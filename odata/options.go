@@ -1,0 +1,515 @@
+package odata
+
+import (
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ordo-fsm/ordo/schema"
+)
+
+// Query is the resolved set of OData system query options of one request (or
+// of one level of $expand): every name exists in Entity and every expression
+// is type-checked.
+type Query struct {
+	Entity  *schema.Entity
+	Filter  *Filter         // nil without $filter
+	OrderBy []OrderKey      // empty without $orderby
+	Select  []*schema.Field // nil: every field ($select absent or *); else in request order, without repeats
+	Expand  []*Expand
+	Top     int // meaningful when HasTop
+	HasTop  bool
+	Skip    int
+	Count   bool
+}
+
+// Expand is one navigation of $expand with its nested options, resolved
+// against Nav.Target. For a to-one navigation only Select and Expand can be
+// set; a to-many one may also have Filter, OrderBy, Top, Skip and Count.
+type Expand struct {
+	Nav *Navigation
+	Query
+}
+
+// OrderKey is one $orderby key: a field reached through to-one navigations.
+type OrderKey struct {
+	Path  string        // as resolved, e.g. "project/company/name"
+	Field *schema.Field // the sorted field
+	Desc  bool
+	col   *colNode
+}
+
+// The system query options this package knows; any other name starting with
+// '$' is an error (a misspelt $fitler must not silently return every row).
+var optionNames = []string{"$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count"}
+
+func knownOption(name string) bool {
+	for _, n := range optionNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseQuery parses and resolves the system query options in values against
+// e. Parameters that do not start with '$' are ignored; unknown '$' options
+// and options given twice are errors. Errors are *Error.
+//
+// Note that url.ParseQuery (and so Request.URL.Query) drops a pair that
+// contains ';', which $expand's nested options use: prefer ParseRawQuery with
+// Request.URL.RawQuery.
+func ParseQuery(e *schema.Entity, values url.Values, lim Limits) (*Query, error) {
+	opts := map[string]string{}
+	for k, v := range values {
+		if !strings.HasPrefix(k, "$") {
+			continue
+		}
+		if len(v) > 1 {
+			return nil, &Error{Option: k, Pos: -1, Msg: "the option is given more than once"}
+		}
+		opts[k] = v[0]
+	}
+	q, err := parseQuery(e, opts, lim.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// ParseRawQuery is ParseQuery on a raw (still percent-encoded) query string:
+// pairs are separated by '&' only, so ';' inside $expand needs no encoding.
+func ParseRawQuery(e *schema.Entity, rawQuery string, lim Limits) (*Query, error) {
+	opts := map[string]string{}
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		rawKey, rawVal, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(rawKey)
+		if err != nil {
+			return nil, &Error{Pos: -1, Msg: "malformed query string: bad percent-encoding in " + strconv.Quote(rawKey)}
+		}
+		if !strings.HasPrefix(k, "$") {
+			continue
+		}
+		v, err := url.QueryUnescape(rawVal)
+		if err != nil {
+			return nil, &Error{Option: k, Pos: -1, Msg: "bad percent-encoding in the value"}
+		}
+		if _, dup := opts[k]; dup {
+			return nil, &Error{Option: k, Pos: -1, Msg: "the option is given more than once"}
+		}
+		opts[k] = v
+	}
+	q, err := parseQuery(e, opts, lim.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+func parseQuery(e *schema.Entity, opts map[string]string, lim Limits) (*Query, *Error) {
+	var unknown []string
+	for k := range opts {
+		if !knownOption(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		k := unknown[0]
+		if knownOption(strings.ToLower(k)) {
+			return nil, &Error{Option: k, Pos: -1, Msg: "option names are lower case: write " + strings.ToLower(k)}
+		}
+		return nil, &Error{Option: k, Pos: -1, Msg: "unknown query option; the supported ones are " + strings.Join(optionNames, ", ")}
+	}
+	raw := &rawOptions{}
+	for _, name := range optionNames {
+		text, ok := opts[name]
+		if !ok {
+			continue
+		}
+		if err := checkText(name, text, lim); err != nil {
+			return nil, err
+		}
+		p, err := newParser(name, text, 0, lim)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.topOption(raw, name); err != nil {
+			return nil, err
+		}
+	}
+	return resolveOptions(e, raw, lim)
+}
+
+// rawOptions are parsed but unresolved options of one query level.
+type rawOptions struct {
+	nested  string // "$expand" for options nested in $expand: errors name that option
+	filter  Expr
+	orderBy []orderItem
+	sel     []selItem
+	hasSel  bool
+	expand  []*expandItem
+	top     int
+	hasTop  bool
+	skip    int
+	count   bool
+	set     map[string]int // option name → position, to reject repeats and misplaced options
+}
+
+type orderItem struct {
+	x    Expr
+	desc bool
+}
+
+type selItem struct {
+	name string
+	at   int
+	star bool
+}
+
+type expandItem struct {
+	name string
+	at   int
+	opts *rawOptions
+}
+
+// topOption parses the whole text of a top-level option into raw.
+func (p *parser) topOption(raw *rawOptions, name string) (err *Error) {
+	defer catch(&err)
+	p.value(raw, name, 1)
+	if t := p.peek(); t.kind != tokEOF {
+		p.fail(t.pos, "expected ',' or the end of %s, found %s", name, t.describe())
+	}
+	return nil
+}
+
+// value parses the value of option name (its tokens up to EOF) into raw;
+// level is the $expand level the option belongs to.
+func (p *parser) value(raw *rawOptions, name string, level int) {
+	if raw.set == nil {
+		raw.set = map[string]int{}
+	}
+	raw.set[name] = p.peek().pos
+	switch name {
+	case "$filter":
+		x, err := p.filter()
+		if err != nil {
+			panic(abort{err})
+		}
+		raw.filter = x
+	case "$orderby":
+		raw.orderBy = p.parseOrderBy()
+	case "$select":
+		raw.sel, raw.hasSel = p.parseSelect(), true
+	case "$expand":
+		raw.expand = p.parseExpand(level)
+	case "$top":
+		raw.top, raw.hasTop = p.parseCount(name), true
+		if raw.top > p.lim.MaxTop {
+			p.fail(raw.set[name], "$top is %d; the maximum $top is %d", raw.top, p.lim.MaxTop)
+		}
+	case "$skip":
+		raw.skip = p.parseCount(name)
+	case "$count":
+		t := p.next()
+		if t.kind != tokIdent || (t.text != "true" && t.text != "false") {
+			p.fail(t.pos, "expected true or false, found %s", t.describe())
+		}
+		raw.count = t.text == "true"
+	}
+}
+
+// parseCount reads a non-negative integer ($top, $skip).
+func (p *parser) parseCount(name string) int {
+	t := p.next()
+	if t.kind != tokInt {
+		p.fail(t.pos, "%s needs a non-negative integer, found %s", name, t.describe())
+	}
+	n, err := strconv.ParseInt(t.text, 10, 32)
+	if err != nil {
+		p.fail(t.pos, "%s is out of range", t.text)
+	}
+	return int(n)
+}
+
+func (p *parser) parseOrderBy() []orderItem {
+	var items []orderItem
+	for {
+		x := p.parseExpr("")
+		it := orderItem{x: x}
+		switch t := p.peek(); {
+		case p.isWord("asc"):
+			p.next()
+		case p.isWord("desc"):
+			p.next()
+			it.desc = true
+		case t.kind == tokIdent && (strings.EqualFold(t.text, "asc") || strings.EqualFold(t.text, "desc")):
+			p.fail(t.pos, "write '%s' in lower case", strings.ToLower(t.text))
+		}
+		items = append(items, it)
+		t := p.peek()
+		if t.kind != tokComma {
+			if t.kind != tokEOF {
+				p.fail(t.pos, "expected asc, desc, ',' or the end of $orderby, found %s", t.describe())
+			}
+			return items
+		}
+		p.next()
+	}
+}
+
+func (p *parser) parseSelect() []selItem {
+	var items []selItem
+	for {
+		t := p.next()
+		switch {
+		case t.kind == tokStar:
+			items = append(items, selItem{at: t.pos, star: true})
+		case t.kind == tokIdent && !strings.HasPrefix(t.text, "$"):
+			if p.peek().kind == tokSlash {
+				p.fail(p.peek().pos, "$select takes property names of this entity; to include %s use $expand", t.text)
+			}
+			items = append(items, selItem{name: t.text, at: t.pos})
+		default:
+			p.fail(t.pos, "expected a property name or *, found %s", t.describe())
+		}
+		t = p.peek()
+		if t.kind != tokComma {
+			if t.kind != tokEOF {
+				p.fail(t.pos, "expected ',' or the end of $select, found %s", t.describe())
+			}
+			return items
+		}
+		p.next()
+	}
+}
+
+// parseExpand reads nav, nav(options), ... at $expand level level (1 at the top).
+func (p *parser) parseExpand(level int) []*expandItem {
+	var items []*expandItem
+	for {
+		t := p.next()
+		switch {
+		case t.kind == tokStar:
+			p.fail(t.pos, "$expand=* is not supported: name the navigation properties")
+		case t.kind != tokIdent || strings.HasPrefix(t.text, "$"):
+			p.fail(t.pos, "expected a navigation property name, found %s", t.describe())
+		}
+		if level > p.lim.MaxExpandDepth {
+			p.fail(t.pos, "$expand is nested deeper than %d levels (the maximum expand depth)", p.lim.MaxExpandDepth)
+		}
+		if p.peek().kind == tokSlash {
+			p.fail(p.peek().pos, "expand paths are not supported: write %s($expand=...)", t.text)
+		}
+		it := &expandItem{name: t.text, at: t.pos}
+		if p.peek().kind == tokLParen {
+			p.next()
+			it.opts = p.parseNested(level, t)
+		}
+		items = append(items, it)
+		if p.peek().kind != tokComma {
+			return items // the caller checks what follows
+		}
+		p.next()
+	}
+}
+
+// parseNested reads "$opt=value;$opt=value)" after nav's '('. Each value is
+// the run of tokens up to a ';' or ')' outside parentheses, parsed by a
+// parser of its own so that it sees a clean end.
+func (p *parser) parseNested(level int, nav token) *rawOptions {
+	raw := &rawOptions{nested: p.option}
+	for {
+		name := p.next()
+		if name.kind != tokIdent || !strings.HasPrefix(name.text, "$") {
+			p.fail(name.pos, "expected a query option such as $select=... in the parentheses of %s, found %s", nav.text, name.describe())
+		}
+		if !knownOption(name.text) {
+			p.fail(name.pos, "unknown query option %s; the supported ones are %s", name.text, strings.Join(optionNames, ", "))
+		}
+		if _, dup := raw.set[name.text]; dup {
+			p.fail(name.pos, "%s is given more than once for %s", name.text, nav.text)
+		}
+		p.expect(tokEquals, "'=' after "+name.text)
+		start, depth := p.i, 0
+	scan:
+		for {
+			switch p.peek().kind {
+			case tokEOF:
+				break scan
+			case tokLParen:
+				depth++
+			case tokRParen:
+				if depth == 0 {
+					break scan
+				}
+				depth--
+			case tokSemicolon:
+				if depth == 0 {
+					break scan
+				}
+			}
+			p.next()
+		}
+		end := p.peek().pos
+		sub := p.sub(p.toks[start:p.i], end)
+		if start == p.i {
+			p.fail(end, "expected a value for %s", name.text)
+		}
+		sub.value(raw, name.text, level+1)
+		if t := sub.peek(); t.kind != tokEOF {
+			sub.fail(t.pos, "expected ';' or ')' after the value of %s, found %s", name.text, t.describe())
+		}
+		switch t := p.next(); t.kind {
+		case tokSemicolon:
+			continue
+		case tokRParen:
+			return raw
+		default:
+			p.fail(t.pos, "expected ')' to close the options of %s, found %s", nav.text, t.describe())
+		}
+	}
+}
+
+// option is the name errors of this level report for option name.
+func (raw *rawOptions) option(name string) string {
+	if raw.nested != "" {
+		return raw.nested
+	}
+	return name
+}
+
+func resolveOptions(e *schema.Entity, raw *rawOptions, lim Limits) (q *Query, err *Error) {
+	defer catch(&err)
+	q = &Query{Entity: e, Top: raw.top, HasTop: raw.hasTop, Skip: raw.skip, Count: raw.count}
+	r := newResolver(e, lim)
+	if raw.filter != nil {
+		f, err := r.filter(raw.option("$filter"), raw.filter)
+		if err != nil {
+			return nil, err
+		}
+		q.Filter = f
+	}
+	r.option = raw.option("$orderby")
+	for _, it := range raw.orderBy {
+		path, ok := it.x.(*Path)
+		if !ok {
+			r.fail(it.x.Pos(), "$orderby takes property paths, e.g. name or project/name desc; %s is not one", brief(it.x))
+		}
+		c := r.path(path)
+		q.OrderBy = append(q.OrderBy, OrderKey{Path: c.path(), Field: c.field, Desc: it.desc, col: c})
+	}
+	r.option = raw.option("$select")
+	q.Select = resolveSelect(r, e, raw)
+	r.option = raw.option("$expand")
+	seen := map[string]bool{}
+	for _, it := range raw.expand {
+		nav, ok := NavigationOf(e, it.name)
+		if !ok {
+			if _, isField := e.Field(it.name); isField {
+				r.fail(it.at, "%s is a property of %s, not a navigation: use $select", it.name, e.Name)
+			}
+			r.unknown(e, Segment{Name: it.name, At: it.at}, false, true)
+		}
+		if seen[it.name] {
+			r.fail(it.at, "%s is expanded more than once", it.name)
+		}
+		seen[it.name] = true
+		x := &Expand{Nav: nav, Query: Query{Entity: nav.Target}}
+		if it.opts != nil {
+			if !nav.Many {
+				for _, name := range []string{"$filter", "$orderby", "$top", "$skip", "$count"} {
+					if pos, set := it.opts.set[name]; set {
+						r.fail(pos, "%s applies to collections; %s is a single navigation (only $select and $expand apply)", name, it.name)
+					}
+				}
+			}
+			sub, err := resolveOptions(nav.Target, it.opts, lim)
+			if err != nil {
+				return nil, err
+			}
+			x.Query = *sub
+		}
+		q.Expand = append(q.Expand, x)
+	}
+	return q, nil
+}
+
+func resolveSelect(r *resolver, e *schema.Entity, raw *rawOptions) []*schema.Field {
+	if !raw.hasSel {
+		return nil
+	}
+	var out []*schema.Field
+	seen := map[string]bool{}
+	all := false
+	for _, it := range raw.sel {
+		if it.star {
+			all = true
+			continue
+		}
+		f, ok := e.Field(it.name)
+		if !ok {
+			if _, isNav := NavigationOf(e, it.name); isNav {
+				r.fail(it.at, "%s is a navigation of %s: use $expand=%s", it.name, e.Name, it.name)
+			}
+			r.unknown(e, Segment{Name: it.name, At: it.at}, true, false)
+		}
+		if !seen[f.Name] {
+			seen[f.Name] = true
+			out = append(out, f)
+		}
+	}
+	if all {
+		return nil
+	}
+	return out
+}
+
+// String renders the query compactly and deterministically, for tests and logs.
+func (q *Query) String() string {
+	var parts []string
+	if q.Filter != nil {
+		parts = append(parts, "filter="+q.Filter.String())
+	}
+	if len(q.OrderBy) > 0 {
+		keys := make([]string, len(q.OrderBy))
+		for i, k := range q.OrderBy {
+			keys[i] = k.Path
+			if k.Desc {
+				keys[i] += " desc"
+			}
+		}
+		parts = append(parts, "orderby="+strings.Join(keys, ","))
+	}
+	if q.Select != nil {
+		names := make([]string, len(q.Select))
+		for i, f := range q.Select {
+			names[i] = f.Name
+		}
+		parts = append(parts, "select="+strings.Join(names, ","))
+	}
+	if len(q.Expand) > 0 {
+		items := make([]string, len(q.Expand))
+		for i, x := range q.Expand {
+			items[i] = x.Nav.Name
+			if s := x.Query.String(); s != "" {
+				items[i] += "(" + s + ")"
+			}
+		}
+		parts = append(parts, "expand=["+strings.Join(items, ", ")+"]")
+	}
+	if q.HasTop {
+		parts = append(parts, "top="+strconv.Itoa(q.Top))
+	}
+	if q.Skip > 0 {
+		parts = append(parts, "skip="+strconv.Itoa(q.Skip))
+	}
+	if q.Count {
+		parts = append(parts, "count=true")
+	}
+	return strings.Join(parts, "; ")
+}
