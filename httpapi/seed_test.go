@@ -16,7 +16,9 @@ import (
 
 // loadSeedBody reads the sample body of the reference page for PUT
 // api/Jobs(id), exactly as published (testdata/seed-put-jobs.json).
-func loadSeedBody(t *testing.T) map[string]any {
+func loadSeedBody(t *testing.T) map[string]any { return loadSeedBodyTB(t) }
+
+func loadSeedBodyTB(t testing.TB) map[string]any {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/seed-put-jobs.json")
 	if err != nil {
@@ -48,7 +50,7 @@ func alignEmbedded(e *schema.Entity, body map[string]any) {
 }
 
 // seedFixture creates the rows the sample refers to by id only.
-func seedFixture(t *testing.T, c *testenv.Client, body map[string]any) {
+func seedFixture(t testing.TB, c *testenv.Client, body map[string]any) {
 	project := body["project"].(map[string]any)
 	user := body["suggested_user"].(map[string]any)
 	// Countries: the sample's codes are too long for ISO codes, so the body

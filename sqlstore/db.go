@@ -37,6 +37,7 @@ type DB struct {
 	// instead of failing with SQLITE_BUSY, while readers use WAL snapshots.
 	writer, reader *sql.DB
 	log            *slog.Logger
+	stmts          map[*sql.DB]*stmtCache
 }
 
 // IsPostgres reports whether a --db value selects PostgreSQL.
@@ -56,7 +57,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	db := &DB{registry: opt.Registry, log: opt.Logger}
+	db := &DB{registry: opt.Registry, log: opt.Logger, stmts: map[*sql.DB]*stmtCache{}}
 	if IsPostgres(dsn) {
 		db.dialect = sqldialect.Postgres{}
 		pool, err := sql.Open("pgx", dsn)
@@ -86,6 +87,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		r.SetMaxIdleConns(opt.MaxConns)
 		db.writer, db.reader = w, r
 	}
+	if db.dialect.Name() == "sqlite" { // pgx keeps its own per-connection statement cache
+		db.stmts[db.writer] = newStmtCache(db.writer)
+		db.stmts[db.reader] = newStmtCache(db.reader)
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	// Switching a new SQLite file to WAL takes a lock that another process
@@ -107,6 +112,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 
 // Close closes the pools; in-flight transactions finish first.
 func (db *DB) Close() error {
+	for _, c := range db.stmts {
+		c.close()
+	}
 	err := db.writer.Close()
 	if db.reader != db.writer {
 		if e := db.reader.Close(); err == nil {
@@ -167,7 +175,7 @@ func (db *DB) runOnce(ctx context.Context, pool *sql.DB, readOnly bool, tenantID
 	if err != nil {
 		return err
 	}
-	tx := &Tx{db: db, tx: sqlTx, tenant: tenantID}
+	tx := &Tx{db: db, tx: sqlTx, tenant: tenantID, stmts: db.stmts[pool]}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err

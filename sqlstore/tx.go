@@ -18,6 +18,23 @@ type Tx struct {
 	db     *DB
 	tx     *sql.Tx
 	tenant int64
+	stmts  *stmtCache
+}
+
+// query and exec run SQL through the pool's prepared-statement cache: SQLite
+// spends most of a short query parsing it otherwise.
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmts.get(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
+}
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmts.get(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
 }
 
 var _ ordo.Tx = (*Tx)(nil)
@@ -171,7 +188,7 @@ func (tx *Tx) List(ctx context.Context, e *schema.Entity, query ordo.Query) ([]o
 		}
 		s += fmt.Sprintf(" OFFSET %d", query.Offset)
 	}
-	rows, err := tx.tx.QueryContext(ctx, s, args.List...)
+	rows, err := tx.query(ctx, s, args.List...)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +225,7 @@ func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error
 		cols.WriteString(", " + q(f.Name))
 		vals.WriteString(", " + args.Add(f.Kind, v))
 	}
-	_, err := tx.tx.ExecContext(ctx, "INSERT INTO "+q(e.Table)+" ("+cols.String()+") VALUES ("+vals.String()+")", args.List...)
+	_, err := tx.exec(ctx, "INSERT INTO "+q(e.Table)+" ("+cols.String()+") VALUES ("+vals.String()+")", args.List...)
 	return err
 }
 
@@ -244,7 +261,7 @@ func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Re
 	}
 	// UPDATE cannot take an alias portably, so the tenant condition names the table.
 	where = strings.ReplaceAll(where, alias+".", "")
-	res, err := tx.tx.ExecContext(ctx, "UPDATE "+q(e.Table)+" SET "+set.String()+" WHERE "+where, args.List...)
+	res, err := tx.exec(ctx, "UPDATE "+q(e.Table)+" SET "+set.String()+" WHERE "+where, args.List...)
 	if err != nil {
 		return 0, err
 	}
@@ -268,7 +285,7 @@ func (tx *Tx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.C
 		return 0, err
 	}
 	where = strings.ReplaceAll(where, alias+".", "")
-	res, err := tx.tx.ExecContext(ctx, "DELETE FROM "+q(e.Table)+" WHERE "+where, args.List...)
+	res, err := tx.exec(ctx, "DELETE FROM "+q(e.Table)+" WHERE "+where, args.List...)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,74 @@
+package httpapi_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/internal/testenv"
+	"github.com/ordo-fsm/ordo/schema"
+)
+
+// benchDatabases runs a benchmark on SQLite and, when configured, PostgreSQL,
+// so their figures come from the same run.
+func benchDatabases(b *testing.B, fn func(b *testing.B, dsn string)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, testenv.SQLite(b)) })
+	if os.Getenv(testenv.PostgresEnv) != "" {
+		b.Run("postgres", func(b *testing.B) { fn(b, testenv.Postgres(b)) })
+	}
+}
+
+// seedServer prepares a server with the seed sample's job stored once.
+func seedServer(b *testing.B, dsn string) (*testenv.Client, string, map[string]any) {
+	srv := testenv.NewServer(b, dsn)
+	c := srv.Tenant(b, "BENCH")
+	body := loadSeedBodyTB(b)
+	alignEmbedded(schema.Default.MustEntity("jobs"), body)
+	project := body["project"].(map[string]any)
+	family := project["equipment_family"].(map[string]any)
+	family["_parent_id"], family["_parent_code"] = ordo.LocationFamilyID, "Location"
+	model := project["equipment_model"].(map[string]any)
+	model["equipment_family"].(map[string]any)["_parent_id"] = ordo.LocationFamilyID
+	model["equipment_family"].(map[string]any)["_parent_code"] = "Location"
+	body["project_reference_back_office"] = project["reference_back_office"]
+	body["job_type"].(map[string]any)["sales_organization_id"] = family["sales_organization_id"]
+	body["db_address_id"] = project["db_address_id"]
+	body["job_status_id"], body["job_status_code"] = ordo.StatusSuggested, "Suggested"
+	seedFixture(b, c, body)
+	id := body["id"].(string)
+	c.Must(200, "PUT", "/api/Jobs("+id+")", body)
+	return c, id, body
+}
+
+// BenchmarkGetJob: GET /api/Jobs(<id>) over real HTTP, clients in parallel.
+func BenchmarkGetJob(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, dsn string) {
+		c, id, _ := seedServer(b, dsn)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if r := c.Do("GET", "/api/Jobs("+id+")", nil); r.Status != 200 {
+					b.Errorf("status %d", r.Status)
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	})
+}
+
+// BenchmarkSeedPut: the seed-shaped PUT (a job with its project, family,
+// model, brand, statuses, sales organisations, user, skill and type embedded).
+func BenchmarkSeedPut(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, dsn string) {
+		c, id, body := seedServer(b, dsn)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if r := c.Do("PUT", "/api/Jobs("+id+")", body); r.Status != 200 {
+					b.Errorf("status %d: %s", r.Status, r.Raw)
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	})
+}
