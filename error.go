@@ -18,6 +18,7 @@ const (
 	ENotFound      Code = "NotFound"            // unknown URL or id
 	EMethod        Code = "MethodNotAllowed"    // e.g. DELETE of an archive-only entity
 	EConflict      Code = "Conflict"            // conflicts with the stored state
+	EPrecondition  Code = "PreconditionFailed"  // If-Match names another version of the row
 	EUnresolved    Code = "UnresolvedReference" // a reference that does not resolve
 	ETooLarge      Code = "PayloadTooLarge"
 	EUnsupported   Code = "UnsupportedMediaType"

@@ -83,6 +83,9 @@ type Store interface {
 
 // Tx is a transaction bound to one tenant.
 type Tx interface {
+	// Lock takes the row's write lock until the transaction ends, so that a
+	// read-check-write sequence cannot interleave with another writer's.
+	Lock(ctx context.Context, e *schema.Entity, id string) error
 	// Get returns the row with the given id, or an ENotFound error.
 	Get(ctx context.Context, e *schema.Entity, id string) (Record, error)
 	// Find returns the first row matching q (nil when none).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
+	"github.com/ordo-fsm/ordo/service"
 )
 
 // maxPageSize is the largest page the server returns (contract section 7).
@@ -47,13 +48,18 @@ func annotation(name, value string) string {
 	return string(schema.AppendJSONString(append(schema.AppendJSONString(nil, name), ':'), value))
 }
 
+// writeEntity answers with one entity, its ETag in the header and, as
+// OData does, in the body.
 func (s *Server) writeEntity(w http.ResponseWriter, r *http.Request, status int, e *schema.Entity, rec ordo.Record) {
+	etag := service.ETag(e, rec)
+	w.Header().Set("ETag", etag)
 	if strings.Contains(r.Header.Get("Prefer"), "return=minimal") && r.Method != http.MethodGet {
 		w.Header().Set("Preference-Applied", "return=minimal")
 		s.writeJSON(w, r, status, []byte(`{"id":"`+rec.ID()+`"}`))
 		return
 	}
-	s.writeJSON(w, r, status, appendRecord(nil, e, rec, annotation("@odata.context", contextURL(r, e, true))))
+	extra := annotation("@odata.context", contextURL(r, e, true)) + "," + annotation("@odata.etag", etag)
+	s.writeJSON(w, r, status, appendRecord(nil, e, rec, extra))
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {
@@ -61,6 +67,13 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, e *schema.Ent
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		if etag := service.ETag(e, rec); service.MatchETag(inm, etag) {
+			w.Header().Set("ETag", etag)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 	}
 	s.writeEntity(w, r, http.StatusOK, e, rec)
 }
@@ -86,7 +99,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, e *schema.
 		s.writeError(w, r, err)
 		return
 	}
-	rec, err := s.svc.Update(r.Context(), principal(r.Context()).TenantID, e, id, body)
+	rec, err := s.svc.Update(r.Context(), principal(r.Context()).TenantID, e, id, body, r.Header.Get("If-Match"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -95,7 +108,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, e *schema.
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {
-	if err := s.svc.Delete(r.Context(), principal(r.Context()).TenantID, e, id); err != nil {
+	if err := s.svc.Delete(r.Context(), principal(r.Context()).TenantID, e, id, r.Header.Get("If-Match")); err != nil {
 		if ordo.IsCode(err, ordo.EMethod) {
 			w.Header().Set("Allow", "GET, PUT, PATCH")
 		}

@@ -18,6 +18,7 @@ var statusOf = map[ordo.Code]int{
 	ordo.ENotFound:      http.StatusNotFound,
 	ordo.EMethod:        http.StatusMethodNotAllowed,
 	ordo.EConflict:      http.StatusConflict,
+	ordo.EPrecondition:  http.StatusPreconditionFailed,
 	ordo.EUnresolved:    http.StatusUnprocessableEntity,
 	ordo.ETooLarge:      http.StatusRequestEntityTooLarge,
 	ordo.EUnsupported:   http.StatusUnsupportedMediaType,

@@ -9,12 +9,15 @@ import (
 
 // Delete removes a row. Archive-only entities answer EMethod; rows still
 // referenced are refused unless the reference cascades (a job's plannings).
-func (s *Service) Delete(ctx context.Context, tenant int64, e *schema.Entity, id string) error {
+func (s *Service) Delete(ctx context.Context, tenant int64, e *schema.Entity, id string, ifMatch string) error {
 	if !e.Deletable {
 		return ordo.Errorf(ordo.EMethod, "%s cannot be deleted; set archived to true instead", e.Controller)
 	}
 	return s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
 		w := s.newWriter(ctx, tx)
+		if err := w.checkIfMatch(e, id, ifMatch); err != nil {
+			return err
+		}
 		rec, err := tx.Get(ctx, e, id)
 		if err != nil {
 			return err

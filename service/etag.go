@@ -3,6 +3,7 @@ package service
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
@@ -36,4 +37,16 @@ func hashRecord(h interface{ Write([]byte) (int, error) }, e *schema.Entity, rec
 		}
 		h.Write([]byte{1})
 	}
+}
+
+// MatchETag reports whether an If-Match / If-None-Match header value names
+// etag: "*" matches any, weak validators (W/"...") compare by their value.
+func MatchETag(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimPrefix(strings.TrimSpace(part), "W/")
+		if part == "*" || part == etag {
+			return true
+		}
+	}
+	return false
 }

@@ -232,6 +232,9 @@ func planningAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
 	}
 	w.projects[job.String("project_id")] = true
 	if old != nil {
+		if prev := old.String("jobs_id"); prev != job.ID() {
+			return planningDeleted(w, ordo.Record{"jobs_id": prev}) // the job it left
+		}
 		return nil
 	}
 	st, err := w.status(job.String("job_status_id"))

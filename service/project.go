@@ -86,6 +86,11 @@ func projectAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
 // they changed.
 func (w *writer) refreshProjectStats(id string) error {
 	pe := w.s.reg.MustEntity("project")
+	// Locking the project first serialises concurrent recomputations, and
+	// under READ COMMITTED the counts below then see every committed job.
+	if err := w.tx.Lock(w.ctx, pe, id); err != nil {
+		return err
+	}
 	p, err := w.tx.Find(w.ctx, pe, ordo.Cond{Field: "id", Value: id})
 	if err != nil || p == nil {
 		return err

@@ -48,11 +48,37 @@ func (s *Service) Create(ctx context.Context, tenant int64, e *schema.Entity, bo
 	})
 }
 
-// Update changes the properties present in body of row id and returns it as stored.
-func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id string, body map[string]any) (ordo.Record, error) {
+// Update changes the properties present in body of row id and returns it as
+// stored. A non-empty ifMatch (an If-Match header) must name the row's
+// current ETag, else the update is refused with EPrecondition.
+func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id string, body map[string]any, ifMatch string) (ordo.Record, error) {
 	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
+		if err := w.checkIfMatch(e, id, ifMatch); err != nil {
+			return "", err
+		}
 		return w.save(e, body, modeUpdate, id, "")
 	})
+}
+
+// checkIfMatch locks the row and compares its ETag with an If-Match header.
+func (w *writer) checkIfMatch(e *schema.Entity, id, ifMatch string) error {
+	if ifMatch == "" {
+		return nil
+	}
+	if err := w.tx.Lock(w.ctx, e, id); err != nil {
+		return err
+	}
+	cur, err := w.tx.Get(w.ctx, e, id)
+	if err != nil {
+		return err
+	}
+	if err := loadLists(w.ctx, w.tx, e, []ordo.Record{cur}); err != nil {
+		return err
+	}
+	if !MatchETag(ifMatch, ETag(e, cur)) {
+		return ordo.Errorf(ordo.EPrecondition, "%s %s has changed since the version named in If-Match", e.Controller, id)
+	}
+	return nil
 }
 
 // write runs one top-level write in one transaction: the rows it touches,

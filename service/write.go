@@ -177,6 +177,9 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 		if bodyID != "" && bodyID != key {
 			return nil, "", ordo.FieldError("KeyMismatch", path+"id", "id %s in the body differs from the key %s in the URL", bodyID, key)
 		}
+		if err := w.tx.Lock(w.ctx, e, key); err != nil {
+			return nil, "", err
+		}
 		old, err := w.tx.Get(w.ctx, e, key)
 		return old, key, err
 	case modeInsert:

@@ -28,6 +28,8 @@ type Dialect interface {
 	Literal(k schema.Kind, v any) string
 	// IsUniqueViolation / IsRetryable classify driver errors.
 	IsUniqueViolation(err error) bool
+	// UniqueColumns names the columns of the violated unique index, for the message.
+	UniqueColumns(err error) string
 	IsRetryable(err error) bool
 	// IsUnavailable reports a lost or refused connection.
 	IsUnavailable(err error) bool
@@ -63,5 +65,15 @@ const sqliteDateLayout = "2006-01-02T15:04:05.000000Z"
 
 // FormatSQLiteDate renders t the way SQLite stores dates.
 func FormatSQLiteDate(t time.Time) string { return t.UTC().Format(sqliteDateLayout) }
+
+func withoutTenant(cols []string) string {
+	var out []string
+	for _, c := range cols {
+		if c = strings.Trim(strings.TrimSpace(c), `"`); c != "tenant_id" && c != "" {
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, ", ")
+}
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -138,6 +138,20 @@ func pgCode(err error) string {
 
 func (Postgres) IsUniqueViolation(err error) bool { return pgCode(err) == "23505" }
 
+// UniqueColumns reads the key from the detail "Key (tenant_id, code)=(1, X) already exists.".
+func (Postgres) UniqueColumns(err error) string {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return ""
+	}
+	d := e.Detail
+	open, end := strings.Index(d, "("), strings.Index(d, ")")
+	if open < 0 || end < open {
+		return ""
+	}
+	return withoutTenant(strings.Split(d[open+1:end], ", "))
+}
+
 // IsRetryable: serialization failure and deadlock.
 func (Postgres) IsRetryable(err error) bool {
 	c := pgCode(err)

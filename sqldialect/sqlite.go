@@ -106,6 +106,26 @@ func (SQLite) IsUniqueViolation(err error) bool {
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
+// UniqueColumns reads "UNIQUE constraint failed: jobs.tenant_id, jobs.id2".
+func (SQLite) UniqueColumns(err error) string {
+	msg := err.Error()
+	const marker = "UNIQUE constraint failed: "
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return ""
+	}
+	var cols []string
+	for _, c := range strings.Split(msg[i+len(marker):], ", ") {
+		if j := strings.LastIndex(c, "."); j >= 0 {
+			c = c[j+1:]
+		}
+		if f := strings.Fields(c); len(f) > 0 {
+			cols = append(cols, f[0])
+		}
+	}
+	return withoutTenant(cols)
+}
+
 func (SQLite) IsRetryable(err error) bool {
 	c := sqliteCode(err) & 0xff
 	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"time"
@@ -142,6 +143,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // failure or deadlock before the request is answered 409.
 const maxRetries = 5
 
+// maxUniqueRetries bounds replays after a unique violation on PostgreSQL: two
+// requests inserting the same new ERP key at once collide on the unique
+// index, and the replay finds the row the other committed and updates it.
+// A genuine duplicate fails the same way again and is answered 409.
+const maxUniqueRetries = 2
+
 // Write implements ordo.Store.
 func (db *DB) Write(ctx context.Context, tenantID int64, fn func(ordo.Tx) error) error {
 	return db.run(ctx, db.writer, false, tenantID, fn)
@@ -157,12 +164,17 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, tenantID int
 		return errors.New("sqlstore: transaction without a tenant")
 	}
 	var err error
-	for attempt := 0; attempt <= maxRetries; attempt++ {
+	for attempt := 0; ; attempt++ {
 		err = db.runOnce(ctx, pool, readOnly, tenantID, fn)
-		if err == nil || !db.dialect.IsRetryable(err) || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
 			break
 		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		retry := (db.dialect.IsRetryable(err) && attempt < maxRetries) ||
+			(db.dialect.Name() == "postgres" && db.dialect.IsUniqueViolation(err) && attempt < maxUniqueRetries)
+		if !retry {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1)*5*time.Millisecond + time.Duration(rand.IntN(5000))*time.Microsecond)
 	}
 	if err != nil && db.dialect.IsRetryable(err) {
 		return ordo.Errorf(ordo.EConflict, "the request conflicted with concurrent updates; retry it")
@@ -198,39 +210,15 @@ func (db *DB) mapError(err error) error {
 	}
 	switch {
 	case db.dialect.IsUniqueViolation(err):
-		return ordo.Errorf(ordo.EConflict, "a row with the same %s already exists", uniqueTarget(err))
+		cols := db.dialect.UniqueColumns(err)
+		if cols == "" {
+			cols = "key"
+		}
+		return ordo.Errorf(ordo.EConflict, "a row with the same %s already exists", cols)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case db.dialect.IsUnavailable(err):
 		return ordo.Errorf(ordo.EUnavailable, "the database is unavailable; retry shortly")
 	}
 	return err
-}
-
-// uniqueTarget extracts the columns of a violated unique index from the
-// driver's message, for a helpful 409.
-func uniqueTarget(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "UNIQUE constraint failed: "); i >= 0 {
-		cols := strings.Split(msg[i+len("UNIQUE constraint failed: "):], ", ")
-		var out []string
-		for _, c := range cols {
-			c = strings.TrimSpace(c)
-			if j := strings.LastIndex(c, "."); j >= 0 {
-				c = c[j+1:]
-			}
-			if c != "tenant_id" {
-				out = append(out, strings.Fields(c)[0])
-			}
-		}
-		return strings.Join(out, ", ")
-	}
-	if i := strings.Index(msg, `"ux_`); i >= 0 {
-		name := msg[i+4:]
-		if j := strings.Index(name, `"`); j >= 0 {
-			name = name[:j]
-		}
-		return name
-	}
-	return "key"
 }

@@ -42,6 +42,18 @@ var migrations = []migration{
 				UNIQUE (tenant_id, username))`,
 		)
 	}},
+	{2, "id2 counters", id2Counters},
+}
+
+// id2Counters is migration 2: one counter row per tenant and entity. Taking
+// the next id2 locks that row until commit, so concurrent inserts on
+// PostgreSQL never draw the same number.
+func id2Counters(ctx context.Context, db *DB, tx *sql.Tx) error {
+	return execAll(ctx, tx, `CREATE TABLE IF NOT EXISTS ordo_id2 (
+		tenant_id BIGINT NOT NULL,
+		entity VARCHAR(64) NOT NULL,
+		last BIGINT NOT NULL,
+		PRIMARY KEY (tenant_id, entity))`)
 }
 
 func execAll(ctx context.Context, tx *sql.Tx, stmts ...string) error {

@@ -214,12 +214,40 @@ func (tx *Tx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.C
 	return res.RowsAffected()
 }
 
-// NextID2 implements ordo.Tx. The (tenant_id, id2) index makes MAX cheap; a
-// concurrent insert of the same value fails on the unique index and the
-// transaction is retried.
+// NextID2 implements ordo.Tx. The per-tenant counter starts after the
+// largest id2 present; numbers a client already gave are skipped.
 func (tx *Tx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
-	var n int64
-	err := tx.tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id2), 0) + 1 FROM "+q(e.Table)+" WHERE tenant_id = "+
-		tx.db.dialect.Placeholder(1), tx.tenant).Scan(&n)
-	return n, err
+	p := tx.db.dialect.Placeholder
+	for {
+		var n int64
+		err := tx.tx.QueryRowContext(ctx, `INSERT INTO ordo_id2 (tenant_id, entity, last)
+			VALUES (`+p(1)+`, `+p(2)+`, (SELECT COALESCE(MAX(id2), 0) + 1 FROM `+q(e.Table)+` WHERE tenant_id = `+p(1)+`))
+			ON CONFLICT (tenant_id, entity) DO UPDATE SET last = ordo_id2.last + 1
+			RETURNING last`, tx.tenant, e.Name).Scan(&n)
+		if err != nil {
+			return 0, err
+		}
+		taken, err := tx.Find(ctx, e, ordo.Cond{Field: "id2", Value: n})
+		if err != nil || taken == nil {
+			return n, err
+		}
+	}
+}
+
+// Lock implements ordo.Tx. On PostgreSQL it is SELECT ... FOR UPDATE; SQLite
+// transactions that write already hold the database's single write lock.
+func (tx *Tx) Lock(ctx context.Context, e *schema.Entity, id string) error {
+	if tx.db.dialect.Name() != "postgres" {
+		return nil
+	}
+	args := tx.args()
+	where, err := tx.where(e, args, []ordo.Cond{{Field: "id", Value: id}})
+	if err != nil {
+		return err
+	}
+	rows, err := tx.query(ctx, "SELECT 1 FROM "+q(e.Table)+" "+alias+" WHERE "+where+" FOR UPDATE", args.List...)
+	if err != nil {
+		return err
+	}
+	return rows.Close()
 }
