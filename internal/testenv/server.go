@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -28,8 +29,14 @@ type Server struct {
 	HTTP    *httptest.Server
 }
 
-// Quiet is a logger that drops everything, for tests.
-var Quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+// Quiet is the tests' logger: silent unless ORDO_TEST_LOG is set, which
+// helps when a test fails on a 500 whose cause only the log shows.
+var Quiet = func() *slog.Logger {
+	if os.Getenv("ORDO_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}()
 
 // OpenDB opens and migrates dsn, closing it when the test ends.
 func OpenDB(t testing.TB, dsn string) *sqlstore.DB {
