@@ -95,9 +95,9 @@ func TestConcurrentJobWrites(t *testing.T) {
 			// (in different combinations), so writers contend on those rows.
 			r := c.Do("POST", "/api/Jobs", map[string]any{
 				"reference_back_office": fmt.Sprintf("J-%d-%d", w, i), "name": "Job",
-				"project_id":            projects[(w+i)%2], "job_status_code": "Open",
-				"job_type":              map[string]any{"code": fmt.Sprintf("T%d", (w+i)%3), "name": fmt.Sprintf("Type %d by %d", (w+i)%3, w)},
-				"skill":                 map[string]any{"code": fmt.Sprintf("S%d", (w*7+i)%3), "name": fmt.Sprintf("Skill by %d", w)},
+				"project_id": projects[(w+i)%2], "job_status_code": "Open",
+				"job_type": map[string]any{"code": fmt.Sprintf("T%d", (w+i)%3), "name": fmt.Sprintf("Type %d by %d", (w+i)%3, w)},
+				"skill":    map[string]any{"code": fmt.Sprintf("S%d", (w*7+i)%3), "name": fmt.Sprintf("Skill by %d", w)},
 			})
 			if r.Status != 201 {
 				return r.Status, string(r.Raw)
