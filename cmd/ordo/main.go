@@ -98,6 +98,9 @@ func newFlags(name string, f *dbFlags) *flag.FlagSet {
 	return fs
 }
 
+// quiet is the logger of the administrative commands: their output is the answer.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // open opens and migrates the database.
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*sqlstore.DB, error) {
 	db, err := sqlstore.Open(ctx, f.dsn, sqlstore.Options{MaxConns: f.maxConns, Logger: log})
@@ -181,7 +184,7 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := newFlags("migrate", &f).Parse(args); err != nil {
 		return err
 	}
-	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := f.open(ctx, quiet)
 	if err != nil {
 		return err
 	}
@@ -222,7 +225,7 @@ func tenantAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := f.open(ctx, quiet)
 	if err != nil {
 		return err
 	}
@@ -240,7 +243,7 @@ func tenantList(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := newFlags("tenant list", &f).Parse(args); err != nil {
 		return err
 	}
-	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := f.open(ctx, quiet)
 	if err != nil {
 		return err
 	}
@@ -260,7 +263,7 @@ func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := f.open(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := f.open(ctx, quiet)
 	if err != nil {
 		return err
 	}
