@@ -158,6 +158,7 @@ func (w *writer) checkStatusChange(old, rec ordo.Record) error {
 	if !w.technician && !next.Bool("usable_on_api") {
 		return ordo.Errorf(ordo.EConflict, "job status %s cannot be set through the API", next.String("code"))
 	}
+	wasCompleted := false
 	if old != nil {
 		cur, err := w.status(old.String("job_status_id"))
 		if err != nil {
@@ -166,9 +167,10 @@ func (w *writer) checkStatusChange(old, rec ordo.Record) error {
 		if !transitionAllowed(cur.String("system_job_status_id"), next.String("system_job_status_id")) {
 			return ordo.Errorf(ordo.EConflict, "a job cannot move from status %s to status %s", cur.String("code"), next.String("code"))
 		}
-		if next.String("system_job_status_id") == ordo.StatusCompleted && cur.String("system_job_status_id") != ordo.StatusCompleted {
-			rec["date_closed"] = w.now
-		}
+		wasCompleted = cur.String("system_job_status_id") == ordo.StatusCompleted
+	}
+	if next.String("system_job_status_id") == ordo.StatusCompleted && !wasCompleted {
+		rec["date_closed"] = w.now
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -56,6 +57,11 @@ func (fe fieldErrors) err() error {
 }
 
 func newID() string { return uuid.NewString() }
+
+// errParentIDTaken: an embedded object not found by its ERP key would be
+// inserted with the parent's x_id, but that id is another row's. The parent's
+// resolveRef turns it into a 400 naming its x_id field.
+var errParentIDTaken = errors.New("x_id names another row")
 
 func isZeroID(v any) bool { return schema.IsZero(schema.KindGUID, v) }
 
@@ -220,10 +226,22 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 	if old != nil {
 		return old, old.ID(), nil
 	}
-	for _, id := range []string{bodyID, key} {
-		if id != "" {
-			return nil, id, nil
+	if bodyID != "" {
+		return nil, bodyID, nil
+	}
+	if key != "" && erpKey != "" {
+		// Not found by its ERP key: the parent's x_id may only become the new
+		// row's id when it does not already name another row.
+		other, err := w.tx.Find(w.ctx, e, ordo.Cond{Field: "id", Value: key})
+		if err != nil {
+			return nil, "", err
 		}
+		if other != nil {
+			return nil, "", errParentIDTaken
+		}
+	}
+	if key != "" {
+		return nil, key, nil
 	}
 	return nil, newID(), nil
 }
@@ -262,6 +280,10 @@ func (w *writer) resolveRef(ref *schema.Reference, body map[string]any, changes 
 	switch {
 	case obj != nil:
 		id, err := w.save(target, obj, modeUpsert, givenID, path+ref.Embedded+".")
+		if errors.Is(err, errParentIDTaken) {
+			return ordo.FieldError("ReferenceMismatch", path+ref.IDField, "%s%s %s names another %s than the embedded %s",
+				path, ref.IDField, givenID, target.Name, ref.Embedded)
+		}
 		if err != nil {
 			return err
 		}
