@@ -57,6 +57,9 @@ type Query struct {
 	OrderBy []Order
 	Limit   int // 0: no limit
 	Offset  int
+	// Fields, when set, limits the columns read to these fields and id
+	// (an OData $select); the records then hold only those.
+	Fields []string
 }
 
 // Order is one sort key on a field of the queried entity.

@@ -121,7 +121,7 @@ func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.tenant = p.Domain
 		}
-		if err := checkAccept(r); err != nil {
+		if err := checkAccept(r); err != nil && !negotiatesItself(r) {
 			s.writeError(w, r, err)
 			return
 		}
@@ -139,6 +139,14 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 	} else if i := strings.IndexByte(rest, '/'); i >= 0 {
 		name, key, hasKey = rest[:i], rest[i+1:], true
 	}
+	switch {
+	case rest == "":
+		s.handleServiceDocument(w, r)
+		return
+	case rest == "$metadata":
+		s.handleMetadata(w, r)
+		return
+	}
 	e, ok := s.svc.Registry().ByController(name)
 	if !ok {
 		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "no resource %s", name))
@@ -153,6 +161,10 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 		default:
 			s.methodNotAllowed(w, r, "GET, POST")
 		}
+		return
+	}
+	if key == "$count" && !strings.HasSuffix(rest, ")") {
+		s.handleCount(w, r, e)
 		return
 	}
 	if e.Name == "jobs" && strings.EqualFold(key, "ChangeToVirtualStatus") {
@@ -170,7 +182,7 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		s.handleGet(w, r, e, id)
+		s.handleGetEntity(w, r, e, id)
 	case http.MethodPut, http.MethodPatch:
 		s.handleUpdate(w, r, e, id)
 	case http.MethodDelete:

@@ -25,9 +25,12 @@
 // may bind its own arguments before or after, in any textual order. Every
 // literal of the request becomes a bind argument converted by Dialect.Value;
 // identifiers come from the schema only and are quoted. s.Sort gives the
-// SQL of each order key for keyset paging; the caller adds its own tie-breaker
-// (t."id"). Each Expand of a to-many navigation has its own Query, translated
-// the same way against the child table.
+// SQL of each order key. Query.PageSQL is Query.SQL for keyset paging: it
+// ends the order with the id tie-breaker and, given the position of the
+// last row sent (PageKeys), keeps only the rows after it;
+// Query.EncodeSkipToken and DecodeSkipToken carry that position in a
+// $skiptoken bound to the query. Each Expand has its own Query, translated
+// the same way against the target table.
 //
 // # Semantics
 //
@@ -44,7 +47,11 @@
 //     the reference's name; as a value it stands for its _id column, so
 //     "project eq null" finds jobs without a project. A path through it
 //     (project/company/name) becomes LEFT JOINs on the tenant and id; a field
-//     of a missing row reads as its default.
+//     of a missing row reads as its default. Where that default cannot make
+//     the comparison true (and not under not), the column is compared bare,
+//     so that the databases may plan the joins as inner joins and start
+//     from the joined table's indexes; an equality on a unique field also
+//     repeats its partial index's condition (col <> default).
 //   - coll/any(x: cond), coll/all(x: cond) and coll/any() become correlated
 //     [NOT] EXISTS subqueries on the child table. Inside the condition, a
 //     path that does not start with a lambda variable (or with $it) is a

@@ -27,27 +27,34 @@ func (e *Error) Error() string {
 // make the parser, the planner or the database work without end. A zero field
 // means the default of DefaultLimits.
 type Limits struct {
+	MaxQueryLength  int // bytes in the whole (raw) query string given to ParseRawQuery
 	MaxOptionLength int // bytes in one query option's value
 	MaxDepth        int // nesting of parentheses, not, unary minus, function calls and lambdas
 	MaxInItems      int // values in one 'in' list
 	MaxExpandDepth  int // levels of $expand, counting the top level as 1
 	MaxTop          int // largest $top accepted
 	MaxJoins        int // to-one navigations joined by one query (all lambdas included)
+	MaxExpandRows   int // rows one to-many $expand may load for one page (checked when the rows are read)
 }
 
 // DefaultLimits are the limits used where a Limits field is zero.
 var DefaultLimits = Limits{
+	MaxQueryLength:  16384,
 	MaxOptionLength: 4096,
 	MaxDepth:        32,
 	MaxInItems:      500,
 	MaxExpandDepth:  3,
 	MaxTop:          1000,
 	MaxJoins:        16,
+	MaxExpandRows:   10000,
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits.
 func (l Limits) withDefaults() Limits {
 	def := DefaultLimits
+	if l.MaxQueryLength <= 0 {
+		l.MaxQueryLength = def.MaxQueryLength
+	}
 	if l.MaxOptionLength <= 0 {
 		l.MaxOptionLength = def.MaxOptionLength
 	}
@@ -66,8 +73,14 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxJoins <= 0 {
 		l.MaxJoins = def.MaxJoins
 	}
+	if l.MaxExpandRows <= 0 {
+		l.MaxExpandRows = def.MaxExpandRows
+	}
 	return l
 }
+
+// Effective is l with its zero fields filled from DefaultLimits.
+func (l Limits) Effective() Limits { return l.withDefaults() }
 
 // checkText rejects option values the databases could not take as text: a
 // string literal with invalid UTF-8 or a NUL byte makes PostgreSQL fail the

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
@@ -81,6 +82,10 @@ func ParseQuery(e *schema.Entity, values url.Values, lim Limits) (*Query, error)
 // ParseRawQuery is ParseQuery on a raw (still percent-encoded) query string:
 // pairs are separated by '&' only, so ';' inside $expand needs no encoding.
 func ParseRawQuery(e *schema.Entity, rawQuery string, lim Limits) (*Query, error) {
+	lim = lim.withDefaults()
+	if len(rawQuery) > lim.MaxQueryLength {
+		return nil, &Error{Pos: -1, Msg: fmt.Sprintf("the query string is %d bytes long; the maximum query length is %d", len(rawQuery), lim.MaxQueryLength)}
+	}
 	opts := map[string]string{}
 	for _, pair := range strings.Split(rawQuery, "&") {
 		if pair == "" {

@@ -17,7 +17,8 @@ type SQL struct {
 	// be written right after the main table ("" when none).
 	Joins string
 	// Where is the filter's condition, to be ANDed with the caller's own
-	// conditions in parentheses ("" without a filter).
+	// conditions in parentheses ("" without a filter). It may be NULL
+	// where it is not true, so it must not be negated (see cond).
 	Where string
 	// OrderBy is the ORDER BY list without the keywords ("" without $orderby).
 	OrderBy string
@@ -86,7 +87,7 @@ func (tr Translator) Translate(f *Filter, order []OrderKey) (*SQL, error) {
 	t.root = &sqlScope{alias: tr.Alias, entity: entity, joins: map[string]string{}}
 	out := &SQL{}
 	if f != nil {
-		out.Where, _ = t.expr(f.root)
+		out.Where, _ = t.cond(f.root, true)
 	}
 	var keys []string
 	for _, k := range order {
@@ -132,6 +133,7 @@ const (
 )
 
 type translator struct {
+	bare   map[*colNode]bool // columns of joined rows rendered without COALESCE (see cond)
 	d      sqldialect.Dialect
 	args   *sqldialect.Args
 	clock  func() time.Time
@@ -206,7 +208,7 @@ func (t *translator) join(sc *sqlScope, navs []*Navigation) string {
 func (t *translator) column(c *colNode) string {
 	alias := t.join(t.scope(c.scope), c.navs)
 	col := alias + "." + sqldialect.Quote(c.field.Name)
-	if len(c.navs) == 0 {
+	if len(c.navs) == 0 || t.bare[c] {
 		return col
 	}
 	return "COALESCE(" + col + ", " + t.d.Literal(c.field.Kind, schema.KindZero(c.field.Kind)) + ")"
@@ -266,7 +268,13 @@ func (t *translator) expr(n node) (string, int) {
 		for i, it := range n.items {
 			items[i] = t.param(it.t, it.v)
 		}
-		return paren(x, p, precCmp+1) + " IN (" + strings.Join(items, ", ") + ")", precCmp
+		in := paren(x, p, precCmp+1) + " IN (" + strings.Join(items, ", ") + ")"
+		if c, ok := n.x.(*colNode); ok {
+			if g := t.uniqueGuard(c, n.items...); g != "" {
+				return in + g, precAnd
+			}
+		}
+		return in, precCmp
 	case *callNode:
 		return t.call(n)
 	case *lambdaNode:
@@ -276,8 +284,13 @@ func (t *translator) expr(n node) (string, int) {
 }
 
 func (t *translator) binary(n *binNode) (string, int) {
-	l, lp := t.expr(n.l)
-	r, rp := t.expr(n.r)
+	return t.binaryWith(n, t.expr)
+}
+
+// binaryWith renders n with its operands rendered by operand.
+func (t *translator) binaryWith(n *binNode, operand func(node) (string, int)) (string, int) {
+	l, lp := operand(n.l)
+	r, rp := operand(n.r)
 	switch n.op {
 	case "div":
 		return t.tmpl("div", paren(l, lp, precAtom), paren(r, rp, precAtom)), precAtom
@@ -301,7 +314,15 @@ func (t *translator) binary(n *binNode) (string, int) {
 	default:
 		// Comparisons do not chain in SQL: both sides are parenthesised
 		// unless they bind tighter.
-		return paren(l, lp, precCmp+1) + " " + sqlOps[n.op] + " " + paren(r, rp, precCmp+1), precCmp
+		cmp := paren(l, lp, precCmp+1) + " " + sqlOps[n.op] + " " + paren(r, rp, precCmp+1)
+		if n.op == "eq" {
+			if c, lit := colVsLiteral(n.l, n.r); c != nil {
+				if g := t.uniqueGuard(c, lit); g != "" {
+					return cmp + g, precAnd
+				}
+			}
+		}
+		return cmp, precCmp
 	}
 	// Left-associative: the right side needs parentheses at the same level
 	// (a - (b - c)); and/or are associative, so they do not.
@@ -352,7 +373,12 @@ func (t *translator) lambda(n *lambdaNode) (string, int) {
 	}
 	cond := ""
 	if n.body != nil {
-		body, p := t.expr(n.body)
+		// any's body is a condition of the subquery's WHERE; all's is negated.
+		render := func(x node) (string, int) { return t.cond(x, true) }
+		if n.all {
+			render = t.expr
+		}
+		body, p := render(n.body)
 		if n.all {
 			cond = " AND NOT " + paren(body, p, precAtom)
 		} else {
@@ -368,4 +394,189 @@ func (t *translator) lambda(n *lambdaNode) (string, int) {
 		return "NOT " + sub, precNot
 	}
 	return sub, precAtom
+}
+
+// cond renders a condition in a position where only a true value keeps the
+// row: the WHERE clause, and through and/or its operands, and the body of
+// any(). There, NULL acts as false, so a comparison of a joined row's column
+// that is false for the kind's default (what a missing row reads as) needs
+// no COALESCE: it is NULL for a missing row, which drops the row just as
+// false would. Compared bare, the column makes the condition reject the
+// LEFT JOIN's missing rows, and both databases then plan the join as an
+// inner join, free to start from the joined table's indexes:
+// project/company/code eq 'C1' can start from the company and reach the
+// jobs through the foreign-key indexes. Under not (and in all()), where
+// false and NULL differ, columns keep their COALESCE.
+//
+// conj tells that n is ANDed with the rest of the WHERE clause (not under
+// or): there the joins the bare column's path goes through are also
+// required in so many words (j1."id" = t."project_id"), which is true
+// whenever the comparison is, and lets SQLite, which turns a LEFT JOIN into
+// a JOIN only for a WHERE term that names its table, do so for every join
+// of the path.
+func (t *translator) cond(n node, conj bool) (string, int) {
+	switch n := n.(type) {
+	case *binNode:
+		switch n.op {
+		case "and":
+			return t.binaryWith(n, func(x node) (string, int) { return t.cond(x, conj) })
+		case "or":
+			return t.binaryWith(n, func(x node) (string, int) { return t.cond(x, false) })
+		case "eq", "ne", "gt", "ge", "lt", "le":
+			if c, lit, swapped := pathVsLiteral(n.l, n.r); c != nil && !holdsForDefault(n.op, c, lit, swapped) {
+				return t.withBare(c, conj, func() (string, int) { return t.expr(n) })
+			}
+		}
+	case *inNode:
+		if c, ok := n.x.(*colNode); ok && len(c.navs) > 0 {
+			for _, it := range n.items {
+				if holdsForDefault("eq", c, it, false) {
+					return t.expr(n)
+				}
+			}
+			return t.withBare(c, conj, func() (string, int) { return t.expr(n) })
+		}
+	case *colNode:
+		if len(n.navs) > 0 && n.field.Kind == schema.KindBool {
+			return t.withBare(n, conj, func() (string, int) { return t.expr(n) })
+		}
+	}
+	return t.expr(n)
+}
+
+// withBare renders with c's column bare, followed when conj by the join
+// conditions of c's path but the last (which the bare comparison implies).
+func (t *translator) withBare(c *colNode, conj bool, render func() (string, int)) (string, int) {
+	if t.bare == nil {
+		t.bare = map[*colNode]bool{}
+	}
+	t.bare[c] = true
+	defer delete(t.bare, c)
+	s, p := render()
+	if !conj || len(c.navs) < 2 {
+		return s, p
+	}
+	sc := t.scope(c.scope)
+	terms := []string{paren(s, p, precAnd)}
+	for i := 1; i < len(c.navs); i++ {
+		from, to := t.join(sc, c.navs[:i-1]), t.join(sc, c.navs[:i])
+		terms = append(terms, to+"."+sqldialect.Quote("id")+" = "+from+"."+sqldialect.Quote(c.navs[i-1].Ref.IDField))
+	}
+	return strings.Join(terms, " AND "), precAnd
+}
+
+// uniqueGuard is " AND col <> default" for an equality of column c with
+// values that are none the default, when c is a unique field: storage
+// indexes those with a partial index WHERE col <> default (the default is
+// not a key), which SQLite uses only when the query repeats that
+// condition. "" otherwise, and for a column under COALESCE (no index).
+func (t *translator) uniqueGuard(c *colNode, values ...*litNode) string {
+	if !c.field.Unique || (len(c.navs) > 0 && !t.bare[c]) {
+		return ""
+	}
+	zero := schema.KindZero(c.field.Kind)
+	for _, v := range values {
+		if v.t != kindTyp(c.field.Kind) || schema.Equal(c.field.Kind, v.v, zero) {
+			return ""
+		}
+	}
+	return " AND " + t.column(c) + " <> " + t.d.Literal(c.field.Kind, zero)
+}
+
+// pathVsLiteral matches "column of a joined row op literal" either way round.
+func pathVsLiteral(l, r node) (c *colNode, lit *litNode, swapped bool) {
+	if c, ok := l.(*colNode); ok && len(c.navs) > 0 {
+		if lit, ok := r.(*litNode); ok {
+			return c, lit, false
+		}
+	}
+	if c, ok := r.(*colNode); ok && len(c.navs) > 0 {
+		if lit, ok := l.(*litNode); ok {
+			return c, lit, true
+		}
+	}
+	return nil, nil, false
+}
+
+// holdsForDefault reports whether "default op lit" (or "lit op default"
+// when swapped) may be true for the default of c's kind; true when unsure.
+func holdsForDefault(op string, c *colNode, lit *litNode, swapped bool) bool {
+	zero := schema.KindZero(c.field.Kind)
+	var cmp int
+	switch z := zero.(type) {
+	case string: // '' and the zero GUID sort before every other value, in any collation
+		v, ok := lit.v.(string)
+		if !ok {
+			return true
+		}
+		if v != z {
+			cmp = -1
+		}
+	case int64, float64:
+		zf := 0.0
+		var vf float64
+		switch v := lit.v.(type) {
+		case int64:
+			vf = float64(v)
+		case float64:
+			vf = v
+		default:
+			return true
+		}
+		switch {
+		case zf < vf:
+			cmp = -1
+		case zf > vf:
+			cmp = 1
+		}
+	case bool:
+		v, ok := lit.v.(bool)
+		if !ok || (op != "eq" && op != "ne") {
+			return true
+		}
+		if v != z {
+			cmp = -1
+		}
+	case time.Time:
+		v, ok := lit.v.(time.Time)
+		if !ok {
+			return true
+		}
+		cmp = z.Compare(v)
+	default:
+		return true
+	}
+	if swapped {
+		cmp = -cmp
+	}
+	switch op {
+	case "eq":
+		return cmp == 0
+	case "ne":
+		return cmp != 0
+	case "gt":
+		return cmp > 0
+	case "ge":
+		return cmp >= 0
+	case "lt":
+		return cmp < 0
+	case "le":
+		return cmp <= 0
+	}
+	return true
+}
+
+// colVsLiteral matches "column op literal" either way round.
+func colVsLiteral(l, r node) (*colNode, *litNode) {
+	if c, ok := l.(*colNode); ok {
+		if lit, ok := r.(*litNode); ok {
+			return c, lit
+		}
+	}
+	if c, ok := r.(*colNode); ok {
+		if lit, ok := l.(*litNode); ok {
+			return c, lit
+		}
+	}
+	return nil, nil
 }

@@ -40,6 +40,17 @@ var sqlCases = []string{
 	// injection attempts are plain string arguments
 	"name eq 'x'' OR 1=1 --'",
 	"name eq '\"; DROP TABLE jobs; --'",
+	// unique fields (ERP keys, id2) repeat their partial index's condition
+	"reference_back_office eq 'WO000123'",
+	"reference_back_office in ('WO1', 'WO2')",
+	"reference_back_office in ('WO1', null)",
+	"reference_back_office eq ''",
+	"not (reference_back_office eq 'WO1')",
+	"id2 eq 7",
+	"id2 eq 7.0",
+	"company: code eq 'C1' or name eq 'x'",
+	"project/reference_back_office eq 'P1'",
+	"project/reference_back_office ne 'P1'",
 	// null is the kind's default
 	"name eq null",
 	"name ne null",

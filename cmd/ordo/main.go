@@ -138,6 +138,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			log.Info("demo tenant created", "domain", demo.Domain)
 		}
 	}
+	go db.OptimizeEvery(ctx, time.Hour) // SQLite's planner statistics (OData joins)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
