@@ -274,7 +274,7 @@ var project = define("project", "Project", "reference_back_office", func(b *buil
 	b.ref(Reference{Name: "_parent", IDField: "_parent_id", CodeField: "_parent_reference_back_office", Target: "project"})
 	b.guid("root_parent_id", readOnly, indexed, desc("Top of the installation tree (the project itself when it has no parent)"))
 	// The sample puts root_parent_id between _parent_id and its code form; order kept.
-	b.e.Fields[1], b.e.Fields[2], b.e.Fields[3] = b.e.Fields[1], b.e.Fields[3], b.e.Fields[2]
+	b.e.Fields[2], b.e.Fields[3] = b.e.Fields[3], b.e.Fields[2]
 	b.ref(Reference{Name: "equipment_family", IDField: "equipment_family_id", CodeField: "equipment_family_code",
 		Embedded: "equipment_family", Target: "equipment_family"})
 	b.ref(Reference{Name: "equipment_model", IDField: "equipment_model_id", CodeField: "equipment_model_code",
