@@ -2,13 +2,11 @@ package httpapi_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/internal/testenv"
-	"github.com/ordo-fsm/ordo/sqlstore"
 )
 
 // fixture creates a small consistent data set and returns the ids.
@@ -104,15 +102,7 @@ func TestErrorStatuses(t *testing.T) {
 
 		t.Run("500 hides internals", func(t *testing.T) {
 			// Break the database under the server: the next query fails unexpectedly.
-			driver, conn := "sqlite", "file:"+dsn
-			if sqlstore.IsPostgres(dsn) {
-				driver, conn = "pgx", dsn
-			}
-			raw, err := sql.Open(driver, conn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
+			raw := testenv.RawDB(t, dsn)
 			if _, err := raw.ExecContext(context.Background(), `ALTER TABLE skill RENAME TO skill_gone`); err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -17,7 +16,6 @@ import (
 	"github.com/ordo-fsm/ordo/internal/testenv"
 	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/sqldialect"
-	"github.com/ordo-fsm/ordo/sqlstore"
 )
 
 // Helpers of the OData tests (names start with od to stay clear of the
@@ -286,15 +284,7 @@ func odMakeFixture(t testing.TB, c *testenv.Client, companies, projectsEach int)
 func odBulkJobs(t testing.TB, srv *testenv.Server, dsn string, tenant int64, f odFixture, n int, modified func(i int) time.Time) []string {
 	t.Helper()
 	ctx := context.Background()
-	driver, conn := "sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)"
-	if sqlstore.IsPostgres(dsn) {
-		driver, conn = "pgx", dsn
-	}
-	db, err := sql.Open(driver, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testenv.RawDB(t, dsn)
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +327,7 @@ func odBulkJobs(t testing.TB, srv *testenv.Server, dsn string, tenant int64, f o
 	}
 	// Fresh statistics, as autovacuum (PostgreSQL) and ordo serve's hourly
 	// optimize (SQLite) keep them.
-	if driver == "pgx" {
+	if sqlstore.IsPostgres(dsn) {
 		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
 			t.Fatal(err)
 		}

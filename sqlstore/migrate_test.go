@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 	"testing"
 
@@ -11,19 +10,6 @@ import (
 	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/sqlstore"
 )
-
-func rawDB(t *testing.T, dsn string) *sql.DB {
-	driver, conn := "sqlite", "file:"+dsn
-	if sqlstore.IsPostgres(dsn) {
-		driver, conn = "pgx", dsn
-	}
-	db, err := sql.Open(driver, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 // TestUpgradeFromOlderSchema simulates a database made by an older build (a
 // table, a column and an index missing) and checks that opening it upgrades
@@ -51,7 +37,7 @@ func TestUpgradeFromOlderSchema(t *testing.T) {
 		}
 		db.Close()
 
-		raw := rawDB(t, dsn)
+		raw := testenv.RawDB(t, dsn)
 		for _, stmt := range []string{
 			`DROP INDEX ix_job_type_modified_dateutc`,
 			`ALTER TABLE job_type DROP COLUMN archived`,

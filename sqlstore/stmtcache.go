@@ -24,6 +24,7 @@ type stmtCache struct {
 	stmts   map[string]*sql.Stmt
 	pending map[string]bool
 	closed  bool
+	running sync.WaitGroup // background prepares, awaited by close
 }
 
 func newStmtCache(pool *sql.DB) *stmtCache {
@@ -48,11 +49,13 @@ func (c *stmtCache) get(query string) *sql.Stmt {
 		return nil
 	}
 	c.pending[query] = true
+	c.running.Add(1)
 	go c.prepare(query)
 	return nil
 }
 
 func (c *stmtCache) prepare(query string) {
+	defer c.running.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st, err := c.pool.PrepareContext(ctx, query)
@@ -69,10 +72,14 @@ func (c *stmtCache) prepare(query string) {
 	c.stmts[query] = st
 }
 
+// close stops new prepares, waits for running ones and closes every statement.
 func (c *stmtCache) close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	c.mu.Unlock()
+	c.running.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, st := range c.stmts {
 		st.Close()
 	}

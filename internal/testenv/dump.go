@@ -16,15 +16,11 @@ import (
 func Dump(t testing.TB, dsn string) string {
 	t.Helper()
 	ctx := context.Background()
-	driver, conn := "sqlite", "file:"+dsn
+	db := RawDB(t, dsn)
+	driver := "sqlite"
 	if sqlstore.IsPostgres(dsn) {
-		driver, conn = "pgx", dsn
+		driver = "pgx"
 	}
-	db, err := sql.Open(driver, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	listTables := "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
 	if driver == "pgx" {
 		listTables = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -76,4 +77,21 @@ func Postgres(t testing.TB) string {
 	q.Set("search_path", schemaName)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// RawDB opens a plain database/sql handle on dsn, for tests that must reach
+// under the storage layer (dumps, simulated old schemas, bulk loads). It is
+// closed when the test ends.
+func RawDB(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	driver, conn := "sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)"
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		driver, conn = "pgx", dsn
+	}
+	db, err := sql.Open(driver, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
