@@ -16,6 +16,7 @@ import (
 	"github.com/ordo-fsm/ordo/internal/testenv"
 	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/sqldialect"
+	"github.com/ordo-fsm/ordo/sqlstore"
 )
 
 // Helpers of the OData tests (names start with od to stay clear of the
