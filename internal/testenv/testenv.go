@@ -31,14 +31,39 @@ func init() {
 // database (a DSN for sqlstore.Open) for each.
 func Each(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("sqlite", func(t *testing.T) { report(t, "sqlite"); fn(t, SQLite(t)) })
 	if os.Getenv(PostgresEnv) == "" {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is not set: CI must run the PostgreSQL suite", PostgresEnv)
 		}
 		return
 	}
-	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+	t.Run("postgres", func(t *testing.T) { report(t, "postgres"); fn(t, Postgres(t)) })
+}
+
+// ReportEnv names a file to which every database subtest appends its
+// database, name and outcome, so CI can show what ran where.
+const ReportEnv = "ORDO_TEST_REPORT"
+
+func report(t *testing.T, db string) {
+	path := os.Getenv(ReportEnv)
+	if path == "" {
+		return
+	}
+	t.Cleanup(func() {
+		outcome := "pass"
+		if t.Failed() {
+			outcome = "fail"
+		} else if t.Skipped() {
+			outcome = "skip"
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		f.WriteString(db + " " + outcome + " " + t.Name() + "\n")
+	})
 }
 
 // SQLite returns the path of a new database file.
