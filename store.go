@@ -57,6 +57,9 @@ type Query struct {
 	OrderBy []Order
 	Limit   int // 0: no limit
 	Offset  int
+	// ForUpdate locks the rows read until the transaction ends, so that a
+	// read-check-write sequence cannot interleave with another writer's.
+	ForUpdate bool
 	// Fields, when set, limits the columns read to these fields and id
 	// (an OData $select); the records then hold only those.
 	Fields []string
@@ -86,9 +89,8 @@ type Store interface {
 
 // Tx is a transaction bound to one tenant.
 type Tx interface {
-	// Lock takes the row's write lock until the transaction ends, so that a
-	// read-check-write sequence cannot interleave with another writer's.
-	Lock(ctx context.Context, e *schema.Entity, id string) error
+	// GetForUpdate is Get that also locks the row until the transaction ends.
+	GetForUpdate(ctx context.Context, e *schema.Entity, id string) (Record, error)
 	// Get returns the row with the given id, or an ENotFound error.
 	Get(ctx context.Context, e *schema.Entity, id string) (Record, error)
 	// Find returns the first row matching q (nil when none).

@@ -307,7 +307,7 @@ func (s *Service) MoveJob(ctx context.Context, tenant int64, jobID, statusID str
 	e := s.reg.MustEntity("jobs")
 	_, err := s.write(ctx, tenant, e, func(w *writer) (string, error) {
 		w.technician = true
-		return w.save(e, map[string]any{"job_status_id": statusID}, modeUpdate, jobID, "")
+		return w.saveTop(e, map[string]any{"job_status_id": statusID}, modeUpdate, jobID)
 	})
 	return err
 }

@@ -88,13 +88,11 @@ func (w *writer) refreshProjectStats(id string) error {
 	pe := w.s.reg.MustEntity("project")
 	// Locking the project first serialises concurrent recomputations, and
 	// under READ COMMITTED the counts below then see every committed job.
-	if err := w.tx.Lock(w.ctx, pe, id); err != nil {
+	rows, err := w.tx.List(w.ctx, pe, ordo.Query{Conds: []ordo.Cond{{Field: "id", Value: id}}, ForUpdate: true})
+	if err != nil || len(rows) == 0 { // a deleted project has nothing to refresh
 		return err
 	}
-	p, err := w.tx.Find(w.ctx, pe, ordo.Cond{Field: "id", Value: id})
-	if err != nil || p == nil {
-		return err
-	}
+	p := rows[0]
 	st, err := w.tx.ProjectStats(w.ctx, id)
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func (s *Service) Get(ctx context.Context, tenant int64, e *schema.Entity, id st
 // Create inserts a row from a request body and returns it as stored.
 func (s *Service) Create(ctx context.Context, tenant int64, e *schema.Entity, body map[string]any) (ordo.Record, error) {
 	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
-		return w.save(e, body, modeInsert, "", "")
+		return w.saveTop(e, body, modeInsert, "")
 	})
 }
 
@@ -56,7 +56,7 @@ func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id
 		if err := w.checkIfMatch(e, id, ifMatch); err != nil {
 			return "", err
 		}
-		return w.save(e, body, modeUpdate, id, "")
+		return w.saveTop(e, body, modeUpdate, id)
 	})
 }
 
@@ -65,10 +65,7 @@ func (w *writer) checkIfMatch(e *schema.Entity, id, ifMatch string) error {
 	if ifMatch == "" {
 		return nil
 	}
-	if err := w.tx.Lock(w.ctx, e, id); err != nil {
-		return err
-	}
-	cur, err := w.tx.Get(w.ctx, e, id)
+	cur, err := w.tx.GetForUpdate(w.ctx, e, id)
 	if err != nil {
 		return err
 	}

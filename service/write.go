@@ -68,26 +68,26 @@ func isZeroID(v any) bool { return schema.IsZero(schema.KindGUID, v) }
 // save validates body against e and writes it, resolving embedded entities
 // depth-first. For modeUpdate key is the URL's id; for modeUpsert it is the
 // parent's non-zero x_id ("" when none). path prefixes field names in errors.
-func (w *writer) save(e *schema.Entity, body map[string]any, m mode, key, path string) (string, error) {
+func (w *writer) save(e *schema.Entity, body map[string]any, m mode, key, path string) (ordo.Record, error) {
 	if w.depth >= maxEmbedDepth {
-		return "", ordo.Errorf(ordo.EInvalid, "%sembedded entities nest deeper than %d levels", path, maxEmbedDepth)
+		return nil, ordo.Errorf(ordo.EInvalid, "%sembedded entities nest deeper than %d levels", path, maxEmbedDepth)
 	}
 	w.depth++
 	defer func() { w.depth-- }()
 
 	changes, err := parseBody(e, body, path)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	old, id, err := w.identify(e, changes, m, key, path)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	delete(changes, "id")
 	for _, ref := range e.Refs {
 		if !ref.Derived {
 			if err := w.resolveRef(ref, body, changes, path); err != nil {
-				return "", err
+				return nil, err
 			}
 		}
 	}
@@ -108,29 +108,38 @@ func (w *writer) save(e *schema.Entity, body map[string]any, m mode, key, path s
 	}
 	if old == nil {
 		if err := w.applyDefaults(e, rec); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	if err := checkRequired(e, rec, path); err != nil {
-		return "", err
+		return nil, err
 	}
 	if r := rulesFor(e); r.before != nil {
 		if err := r.before(w, e, old, rec, path); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	if err := w.store(e, old, rec, m); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := w.saveLists(e, id, body, path); err != nil {
-		return "", err
+		return nil, err
 	}
 	if r := rulesFor(e); r.after != nil {
 		if err := r.after(w, e, old, rec); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	return id, nil
+	return rec, nil
+}
+
+// saveTop saves the entity a request addresses and returns its id.
+func (w *writer) saveTop(e *schema.Entity, body map[string]any, m mode, key string) (string, error) {
+	rec, err := w.save(e, body, m, key, "")
+	if err != nil {
+		return "", err
+	}
+	return rec.ID(), nil
 }
 
 // parseBody checks field names and converts values; read-only fields are
@@ -183,10 +192,7 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 		if bodyID != "" && bodyID != key {
 			return nil, "", ordo.FieldError("KeyMismatch", path+"id", "id %s in the body differs from the key %s in the URL", bodyID, key)
 		}
-		if err := w.tx.Lock(w.ctx, e, key); err != nil {
-			return nil, "", err
-		}
-		old, err := w.tx.Get(w.ctx, e, key)
+		old, err := w.tx.GetForUpdate(w.ctx, e, key)
 		return old, key, err
 	case modeInsert:
 		if bodyID == "" {
@@ -279,7 +285,7 @@ func (w *writer) resolveRef(ref *schema.Reference, body map[string]any, changes 
 	var err error
 	switch {
 	case obj != nil:
-		id, err := w.save(target, obj, modeUpsert, givenID, path+ref.Embedded+".")
+		saved, err := w.save(target, obj, modeUpsert, givenID, path+ref.Embedded+".")
 		if errors.Is(err, errParentIDTaken) {
 			return ordo.FieldError("ReferenceMismatch", path+ref.IDField, "%s%s %s names another %s than the embedded %s",
 				path, ref.IDField, givenID, target.Name, ref.Embedded)
@@ -287,14 +293,11 @@ func (w *writer) resolveRef(ref *schema.Reference, body map[string]any, changes 
 		if err != nil {
 			return err
 		}
-		if givenID != "" && id != givenID {
+		if givenID != "" && saved.ID() != givenID {
 			return ordo.FieldError("ReferenceMismatch", path+ref.IDField,
-				"%s%s %s names another %s than the embedded %s (%s)", path, ref.IDField, givenID, target.Name, ref.Embedded, id)
+				"%s%s %s names another %s than the embedded %s (%s)", path, ref.IDField, givenID, target.Name, ref.Embedded, saved.ID())
 		}
-		resolved, err = w.tx.Get(w.ctx, target, id)
-		if err != nil {
-			return err
-		}
+		resolved = saved
 	case givenID != "":
 		if resolved, err = w.tx.Find(w.ctx, target, ordo.Cond{Field: "id", Value: givenID}); err != nil {
 			return err

@@ -142,6 +142,10 @@ func (tx *Tx) listSQL(e *schema.Entity, query ordo.Query) (string, *sqldialect.A
 		}
 		s += fmt.Sprintf(" OFFSET %d", query.Offset)
 	}
+	if query.ForUpdate && tx.db.dialect.Name() == "postgres" {
+		// SQLite transactions that write already hold the database's single write lock.
+		s += " FOR UPDATE OF " + alias
+	}
 	return s, args, nil
 }
 

@@ -234,20 +234,14 @@ func (tx *Tx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
 	}
 }
 
-// Lock implements ordo.Tx. On PostgreSQL it is SELECT ... FOR UPDATE; SQLite
-// transactions that write already hold the database's single write lock.
-func (tx *Tx) Lock(ctx context.Context, e *schema.Entity, id string) error {
-	if tx.db.dialect.Name() != "postgres" {
-		return nil
-	}
-	args := tx.args()
-	where, err := tx.where(e, args, []ordo.Cond{{Field: "id", Value: id}})
+// GetForUpdate implements ordo.Tx.
+func (tx *Tx) GetForUpdate(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
+	rows, err := tx.List(ctx, e, ordo.Query{Conds: []ordo.Cond{{Field: "id", Value: id}}, ForUpdate: true})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rows, err := tx.query(ctx, "SELECT 1 FROM "+q(e.Table)+" "+alias+" WHERE "+where+" FOR UPDATE", args.List...)
-	if err != nil {
-		return err
+	if len(rows) == 0 {
+		return nil, ordo.Errorf(ordo.ENotFound, "%s %s not found", e.Controller, id)
 	}
-	return rows.Close()
+	return rows[0], nil
 }
