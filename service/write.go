@@ -32,6 +32,10 @@ type writer struct {
 	now      time.Time
 	depth    int
 	projects map[string]bool // projects whose aggregates must be recomputed
+	// embedded remembers the embedded objects already resolved in this
+	// request: the same object sent again (the seed repeats its sales
+	// organisation seven times) resolves once, without touching the database.
+	embedded map[string]ordo.Record
 	// technician marks writes made on behalf of the field app (MoveJob, the
 	// demo): the workflow applies, but not the "settable through the API" list.
 	technician bool
@@ -285,7 +289,12 @@ func (w *writer) resolveRef(ref *schema.Reference, body map[string]any, changes 
 	var err error
 	switch {
 	case obj != nil:
-		saved, err := w.save(target, obj, modeUpsert, givenID, path+ref.Embedded+".")
+		// fmt prints maps with sorted keys: equal objects give equal keys.
+		key := target.Name + "\x00" + givenID + "\x00" + fmt.Sprint(obj)
+		saved, seen := w.embedded[key]
+		if !seen {
+			saved, err = w.save(target, obj, modeUpsert, givenID, path+ref.Embedded+".")
+		}
 		if errors.Is(err, errParentIDTaken) {
 			return ordo.FieldError("ReferenceMismatch", path+ref.IDField, "%s%s %s names another %s than the embedded %s",
 				path, ref.IDField, givenID, target.Name, ref.Embedded)
@@ -297,6 +306,7 @@ func (w *writer) resolveRef(ref *schema.Reference, body map[string]any, changes 
 			return ordo.FieldError("ReferenceMismatch", path+ref.IDField,
 				"%s%s %s names another %s than the embedded %s (%s)", path, ref.IDField, givenID, target.Name, ref.Embedded, saved.ID())
 		}
+		w.embedded[key] = saved
 		resolved = saved
 	case givenID != "":
 		if resolved, err = w.tx.Find(w.ctx, target, ordo.Cond{Field: "id", Value: givenID}); err != nil {
