@@ -191,7 +191,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendEntity(b, e, q.Select, q.Expand, rec, "")
+		b = appendEntity(b, e, q.Select, q.Expand, rec, rowETag(e, q.Select, rec))
 	}
 	b = append(b, ']')
 	if page.More && (!q.HasTop || q.Top > len(page.Rows)) {
@@ -330,6 +330,15 @@ func selectList(sel []*schema.Field, xs []*odata.Expand) string {
 // appendEntity writes rec, a row of e, as a JSON object with the fields of
 // sel (every field and owned list when nil; id always) and the expansions
 // xs attached by service.Query. extra goes first, without braces.
+// rowETag is the @odata.etag annotation of a row in a list or an expansion.
+// An ETag covers all of a row's fields, so only whole rows carry it.
+func rowETag(e *schema.Entity, sel []*schema.Field, rec ordo.Record) string {
+	if sel != nil {
+		return ""
+	}
+	return annotation("@odata.etag", service.ETag(e, rec))
+}
+
 func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.Expand, rec ordo.Record, extra string) []byte {
 	if sel == nil && len(xs) == 0 {
 		return appendRecord(b, e, rec, extra)
@@ -397,13 +406,12 @@ func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.E
 	for _, x := range xs {
 		name := x.Nav.Name
 		if !x.Nav.Many {
-			sep()
-			b = schema.AppendJSONString(b, name)
-			b = append(b, ':')
+			// An unset reference is left out: the API never writes null.
 			if t, _ := rec[name].(ordo.Record); t != nil {
-				b = appendEntity(b, x.Nav.Target, x.Select, x.Expand, t, "")
-			} else {
-				b = append(b, "null"...)
+				sep()
+				b = schema.AppendJSONString(b, name)
+				b = append(b, ':')
+				b = appendEntity(b, x.Nav.Target, x.Select, x.Expand, t, rowETag(x.Nav.Target, x.Select, t))
 			}
 			continue
 		}
@@ -422,7 +430,7 @@ func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.E
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendEntity(b, x.Nav.Target, x.Select, x.Expand, c, "")
+			b = appendEntity(b, x.Nav.Target, x.Select, x.Expand, c, rowETag(x.Nav.Target, x.Select, c))
 		}
 		b = append(b, ']')
 	}

@@ -49,6 +49,18 @@ func TestETags(t *testing.T) {
 		if got := c.Must(200, "GET", path, nil)["name"]; got != "v2" {
 			t.Errorf("name = %v after refused writes, want v2", got)
 		}
+		// Whole rows in lists carry the same ETag as the entity.
+		current := c.Do("GET", path, nil).Header.Get("ETag")
+		row := c.Must(200, "GET", "/api/Jobs?$filter=id%20eq%20"+f.job, nil)["value"].([]any)[0].(map[string]any)
+		if row["@odata.etag"] != current {
+			t.Errorf("list row @odata.etag %v, entity ETag %s", row["@odata.etag"], current)
+		}
+		model := c.Must(201, "POST", "/api/EquipmentModel", map[string]any{"code": "M1", "name": "Model",
+			"translations": []any{map[string]any{"field_name": "name", "language_code": "fr", "value_translated": "Modèle"}}})
+		listed := c.Must(200, "GET", "/api/EquipmentModel", nil)["value"].([]any)[0].(map[string]any)
+		if listed["@odata.etag"] != model["@odata.etag"] {
+			t.Errorf("model list row @odata.etag %v, entity %v", listed["@odata.etag"], model["@odata.etag"])
+		}
 		c.Must(200, "PUT", path, map[string]any{"name": "v3"}) // last writer wins without If-Match
 		c.Must(200, "PUT", path, map[string]any{"name": "v4"}, "If-Match", "*")
 		c.Must(204, "DELETE", path, nil, "If-Match", c.Do("GET", path, nil).Header.Get("ETag"))

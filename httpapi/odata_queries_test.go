@@ -181,7 +181,9 @@ func odCheck(t *testing.T, c *testenv.Client, all map[string]odRow, tc odCase) {
 			}
 		}
 		for _, n := range navs {
-			wantKeys[n] = true
+			if _, ok := r[n]; ok { // an unset to-one navigation is left out (no nulls)
+				wantKeys[n] = true
+			}
 			if _, ok := r[n+"@odata.count"]; ok {
 				wantKeys[n+"@odata.count"] = true
 			}
@@ -450,7 +452,7 @@ func TestODataQueries(t *testing.T) {
 				match: func(j odRow) bool { return odInt(j, "id2") <= 20 }, minRows: 20,
 				expand: func(t *testing.T, got, full odRow) {
 					if got["_parent_job"] != nil {
-						t.Fatalf("_parent_job %v, want null (no parent)", got["_parent_job"])
+						t.Fatalf("_parent_job %v, want it left out (no parent)", got["_parent_job"])
 					}
 					p := got["project"].(odRow)
 					wp := d.project(full)
@@ -461,7 +463,7 @@ func TestODataQueries(t *testing.T) {
 					wpp, ok := d.projects[odStr(wp, "_parent_id")]
 					switch {
 					case !ok && p["_parent"] != nil:
-						t.Fatalf("_parent %v, want null", p["_parent"])
+						t.Fatalf("_parent %v, want it left out", p["_parent"])
 					case ok && (odStr(parent, "reference_back_office") != odStr(wpp, "reference_back_office") ||
 						odStr(parent["company"].(odRow), "code") != odStr(d.companies[odStr(wpp, "company_id")], "code")):
 						t.Fatalf("_parent %v, want %v", parent, wpp["reference_back_office"])
