@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -36,7 +38,16 @@ func parallel(t *testing.T, writers, requests int, fn func(writer, i int) (statu
 	}
 }
 
-const writers, rounds = 16, 25
+// writers × rounds requests per concurrency test. The default keeps the suite
+// fast; ORDO_TEST_ROUNDS=200 gives the 16 × 200 soak.
+const writers = 16
+
+var rounds = func() int {
+	if n, err := strconv.Atoi(os.Getenv("ORDO_TEST_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 25
+}()
 
 // TestConcurrentEmbeddedInsert: writers embedding the same new company (by
 // ERP key) at the same moment end with one company, and no request fails.
