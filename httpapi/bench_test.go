@@ -4,9 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/internal/testenv"
-	"github.com/ordo-fsm/ordo/schema"
 )
 
 // benchDatabases runs a benchmark on SQLite and, when configured, PostgreSQL,
@@ -22,18 +20,7 @@ func benchDatabases(b *testing.B, fn func(b *testing.B, dsn string)) {
 func seedServer(b *testing.B, dsn string) (*testenv.Client, string, map[string]any) {
 	srv := testenv.NewServer(b, dsn)
 	c := srv.Tenant(b, "BENCH")
-	body := loadSeedBodyTB(b)
-	alignEmbedded(schema.Default.MustEntity("jobs"), body)
-	project := body["project"].(map[string]any)
-	family := project["equipment_family"].(map[string]any)
-	family["_parent_id"], family["_parent_code"] = ordo.LocationFamilyID, "Location"
-	model := project["equipment_model"].(map[string]any)
-	model["equipment_family"].(map[string]any)["_parent_id"] = ordo.LocationFamilyID
-	model["equipment_family"].(map[string]any)["_parent_code"] = "Location"
-	body["project_reference_back_office"] = project["reference_back_office"]
-	body["job_type"].(map[string]any)["sales_organization_id"] = family["sales_organization_id"]
-	body["db_address_id"] = project["db_address_id"]
-	body["job_status_id"], body["job_status_code"] = ordo.StatusSuggested, "Suggested"
+	body := preparedSeedBody(b)
 	seedFixture(b, c, body)
 	id := body["id"].(string)
 	c.Must(200, "PUT", "/api/Jobs("+id+")", body)

@@ -49,6 +49,23 @@ func alignEmbedded(e *schema.Entity, body map[string]any) {
 	}
 }
 
+// preparedSeedBody is the sample with consistent ids, the project's own
+// address and the Suggested status (so the Suggested rule applies).
+func preparedSeedBody(t testing.TB) map[string]any {
+	body := loadSeedBodyTB(t)
+	alignEmbedded(schema.Default.MustEntity("jobs"), body)
+	project := body["project"].(map[string]any)
+	family := project["equipment_family"].(map[string]any)
+	family["_parent_id"], family["_parent_code"] = ordo.LocationFamilyID, "Location"
+	modelFamily := project["equipment_model"].(map[string]any)["equipment_family"].(map[string]any)
+	modelFamily["_parent_id"], modelFamily["_parent_code"] = ordo.LocationFamilyID, "Location"
+	body["project_reference_back_office"] = project["reference_back_office"]
+	body["job_type"].(map[string]any)["sales_organization_id"] = family["sales_organization_id"]
+	body["db_address_id"] = project["db_address_id"] // the project's own address
+	body["job_status_id"], body["job_status_code"] = ordo.StatusSuggested, "Suggested"
+	return body
+}
+
 // seedFixture creates the rows the sample refers to by id only.
 func seedFixture(t testing.TB, c *testenv.Client, body map[string]any) {
 	project := body["project"].(map[string]any)
@@ -98,18 +115,9 @@ func TestSeedSamplePut(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		srv := testenv.NewServer(t, dsn)
 		c := srv.Tenant(t, "ACME")
-		body := loadSeedBody(t)
+		body := preparedSeedBody(t)
 		jobs := schema.Default.MustEntity("jobs")
-		alignEmbedded(jobs, body)
 		project := body["project"].(map[string]any)
-		family := project["equipment_family"].(map[string]any)
-		family["_parent_id"], family["_parent_code"] = ordo.LocationFamilyID, "Location"
-		project["equipment_model"].(map[string]any)["equipment_family"].(map[string]any)["_parent_id"] = ordo.LocationFamilyID
-		project["equipment_model"].(map[string]any)["equipment_family"].(map[string]any)["_parent_code"] = "Location"
-		body["project_reference_back_office"] = project["reference_back_office"]
-		body["job_type"].(map[string]any)["sales_organization_id"] = family["sales_organization_id"]
-		body["db_address_id"] = project["db_address_id"] // the project's own address
-		body["job_status_id"], body["job_status_code"] = ordo.StatusSuggested, "Suggested"
 		seedFixture(t, c, body)
 
 		id := body["id"].(string)
@@ -198,4 +206,29 @@ func sameValue(k schema.Kind, sent, got any) bool {
 		return strings.EqualFold(fmt.Sprint(sent), fmt.Sprint(got))
 	}
 	return sent == got
+}
+
+// TestSeedPutStatementBudget holds the seed-shaped PUT to a fixed number of
+// statements, so a change that adds queries per embedded object shows here
+// rather than as a slow benchmark.
+func TestSeedPutStatementBudget(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		srv := testenv.NewServer(t, dsn)
+		c := srv.Tenant(t, "ACME")
+		body := preparedSeedBody(t)
+		seedFixture(t, c, body)
+		path := "/api/Jobs(" + body["id"].(string) + ")"
+		for _, run := range []struct {
+			name   string
+			budget int64
+		}{{"first PUT, inserting the graph", 75}, {"re-sent PUT, nothing embedded changes", 45}} {
+			before := srv.DB.Statements()
+			c.Must(200, "PUT", path, body)
+			n := srv.DB.Statements() - before
+			t.Logf("%s: %d statements", run.name, n)
+			if n > run.budget {
+				t.Errorf("%s ran %d statements, budget %d", run.name, n, run.budget)
+			}
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -39,7 +40,12 @@ type DB struct {
 	writer, reader *sql.DB
 	log            *slog.Logger
 	stmts          map[*sql.DB]*stmtCache
+	statements     atomic.Int64 // statements run by transactions, for tests and benchmarks
 }
+
+// Statements counts the statements transactions have run since Open: tests
+// use it to hold request paths to a budget (no query per row).
+func (db *DB) Statements() int64 { return db.statements.Load() }
 
 // IsPostgres reports whether a --db value selects PostgreSQL.
 func IsPostgres(dsn string) bool {

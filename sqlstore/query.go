@@ -202,7 +202,7 @@ func (tx *Tx) Count(ctx context.Context, e *schema.Entity, query ordo.Query) (in
 		from = from[:i]
 	}
 	var n int64
-	err = tx.tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 AS one "+from+") c", args.List...).Scan(&n)
+	err = tx.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 AS one "+from+") c", args.List...).Scan(&n)
 	return n, err
 }
 

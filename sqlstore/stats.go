@@ -18,7 +18,7 @@ func (tx *Tx) ProjectStats(ctx context.Context, projectID string) (ordo.ProjectS
 	completed, canceled := g(ordo.StatusCompleted), g(ordo.StatusCanceled)
 	planned, toBePlanned, wfa := g(ordo.StatusPlanned), g(ordo.StatusToBePlanned), g(ordo.StatusWaitingFurtherAction)
 	var lastClosed any
-	err := tx.tx.QueryRowContext(ctx, `SELECT
+	err := tx.queryRow(ctx, `SELECT
 		COUNT(CASE WHEN s.system_job_status_id NOT IN (`+completed+`, `+canceled+`) THEN 1 END),
 		COUNT(CASE WHEN s.system_job_status_id = `+planned+` THEN 1 END),
 		COUNT(CASE WHEN s.system_job_status_id = `+toBePlanned+` THEN 1 END),
@@ -37,7 +37,7 @@ func (tx *Tx) ProjectStats(ctx context.Context, projectID string) (ordo.ProjectS
 	tenant, project = a.AddRaw(tx.tenant), g(projectID)
 	completed, canceled = g(ordo.StatusCompleted), g(ordo.StatusCanceled)
 	var next any
-	err = tx.tx.QueryRowContext(ctx, `SELECT MIN(p.date_from)
+	err = tx.queryRow(ctx, `SELECT MIN(p.date_from)
 		FROM job_planning p
 		JOIN jobs j ON j.tenant_id = p.tenant_id AND j.id = p.jobs_id
 		JOIN job_status s ON s.tenant_id = j.tenant_id AND s.id = j.job_status_id

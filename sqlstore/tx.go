@@ -24,6 +24,7 @@ type Tx struct {
 // query and exec run SQL through the pool's prepared-statement cache: SQLite
 // spends most of a short query parsing it otherwise.
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.db.statements.Add(1)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -31,10 +32,19 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.db.statements.Add(1)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return tx.tx.ExecContext(ctx, query, args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.db.statements.Add(1)
+	if st := tx.stmts.get(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
 }
 
 var _ ordo.Tx = (*Tx)(nil)
@@ -220,7 +230,7 @@ func (tx *Tx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
 	p := tx.db.dialect.Placeholder
 	for {
 		var n int64
-		err := tx.tx.QueryRowContext(ctx, `INSERT INTO ordo_id2 (tenant_id, entity, last)
+		err := tx.queryRow(ctx, `INSERT INTO ordo_id2 (tenant_id, entity, last)
 			VALUES (`+p(1)+`, `+p(2)+`, (SELECT COALESCE(MAX(id2), 0) + 1 FROM `+q(e.Table)+` WHERE tenant_id = `+p(1)+`))
 			ON CONFLICT (tenant_id, entity) DO UPDATE SET last = ordo_id2.last + 1
 			RETURNING last`, tx.tenant, e.Name).Scan(&n)
