@@ -61,8 +61,13 @@ var gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discar
 
 // writeJSON sends a JSON body, gzipped when the client accepts it.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	s.writeBody(w, r, status, "application/json; odata.metadata=minimal; charset=utf-8", body)
+}
+
+// writeBody sends a body of any type, gzipped when the client accepts it.
+func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; odata.metadata=minimal; charset=utf-8")
+	h.Set("Content-Type", contentType)
 	h.Set("OData-Version", "4.0")
 	if len(body) >= gzipMin && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		var buf bytes.Buffer

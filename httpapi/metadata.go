@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/xml"
 	"mime"
 	"net/http"
@@ -127,29 +125,6 @@ func (s *Server) handleServiceDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	b = append(b, "]}"...)
 	s.writeJSON(w, r, http.StatusOK, b)
-}
-
-// writeBody sends a body of any type, gzipped when the client accepts it.
-func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("OData-Version", "4.0")
-	if len(body) >= gzipMin && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		var buf bytes.Buffer
-		zw := gzipPool.Get().(*gzip.Writer)
-		zw.Reset(&buf)
-		zw.Write(body)
-		zw.Close()
-		gzipPool.Put(zw)
-		body = buf.Bytes()
-		h.Set("Content-Encoding", "gzip")
-		h.Add("Vary", "Accept-Encoding")
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
 }
 
 // edmType is the CSDL type of a field kind.
