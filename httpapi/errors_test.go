@@ -205,3 +205,24 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	})
 }
+
+// TestHostileArithmetic: a $filter whose arithmetic the database cannot
+// compute is the client's error, not a 500.
+func TestHostileArithmetic(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		srv := testenv.NewServer(t, dsn)
+		c := srv.Tenant(t, "ACME")
+		newFixture(t, c)
+		for _, filter := range []string{
+			"estimated_time%20add%209223372036854775807%20mul%202%20gt%200",
+			"estimated_time%20div%200%20eq%201",
+			"estimated_time%20mod%200%20eq%201",
+		} {
+			r := c.Do("GET", "/api/Jobs?$filter="+filter, nil)
+			t.Logf("%s: %d", filter, r.Status)
+			if r.Status != 200 && r.Status != 400 {
+				t.Errorf("%s: %d %s, want 200 or 400", filter, r.Status, r.Raw)
+			}
+		}
+	})
+}

@@ -31,6 +31,9 @@ type Dialect interface {
 	// UniqueColumns names the columns of the violated unique index, for the message.
 	UniqueColumns(err error) string
 	IsRetryable(err error) bool
+	// IsDataError reports a value the database cannot compute (an overflow
+	// or a division by zero in a client's $filter): the client's fault.
+	IsDataError(err error) bool
 	// IsUnavailable reports a lost or refused connection.
 	IsUnavailable(err error) bool
 }

@@ -155,6 +155,9 @@ func (Postgres) UniqueColumns(err error) string {
 	return withoutTenant(strings.Split(d[open+1:end], ", "))
 }
 
+// IsDataError: class 22, data exceptions (numeric out of range, division by zero, ...).
+func (Postgres) IsDataError(err error) bool { return strings.HasPrefix(pgCode(err), "22") }
+
 // IsRetryable: serialization failure and deadlock.
 func (Postgres) IsRetryable(err error) bool {
 	c := pgCode(err)

@@ -126,6 +126,9 @@ func (SQLite) UniqueColumns(err error) string {
 	return withoutTenant(cols)
 }
 
+// IsDataError: SQLite computes overflows as REAL and divisions by zero as NULL.
+func (SQLite) IsDataError(err error) bool { return false }
+
 func (SQLite) IsRetryable(err error) bool {
 	c := sqliteCode(err) & 0xff
 	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED

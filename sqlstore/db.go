@@ -223,6 +223,8 @@ func (db *DB) mapError(err error) error {
 		return ordo.Errorf(ordo.EConflict, "a row with the same %s already exists", cols)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	case db.dialect.IsDataError(err):
+		return ordo.Errorf(ordo.EInvalid, "the database cannot compute the query's values (e.g. an arithmetic overflow in $filter)")
 	case db.dialect.IsUnavailable(err):
 		return ordo.Errorf(ordo.EUnavailable, "the database is unavailable; retry shortly")
 	}
