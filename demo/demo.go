@@ -207,7 +207,6 @@ func (g *gen) run(opt Options) {
 }
 
 func (g *gen) jobs(n int, installations, mobiles, jobTypes, priorities, skills, users []ordo.Record) {
-	je := g.svc.Registry().MustEntity("jobs")
 	for i := 0; i < n; i++ {
 		var project ordo.Record
 		body := map[string]any{}
@@ -271,5 +270,4 @@ func (g *gen) jobs(n int, installations, mobiles, jobTypes, priorities, skills, 
 			}
 		}
 	}
-	_ = je
 }

@@ -16,8 +16,6 @@ import (
 
 // loadSeedBody reads the sample body of the reference page for PUT
 // api/Jobs(id), exactly as published (testdata/seed-put-jobs.json).
-func loadSeedBody(t *testing.T) map[string]any { return loadSeedBodyTB(t) }
-
 func loadSeedBodyTB(t testing.TB) map[string]any {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/seed-put-jobs.json")

@@ -198,9 +198,6 @@ func (tx *Tx) Count(ctx context.Context, e *schema.Entity, query ordo.Query) (in
 	if err != nil {
 		return 0, err
 	}
-	if i := strings.Index(from, " ORDER BY "); i >= 0 && query.Filter == nil {
-		from = from[:i]
-	}
 	var n int64
 	err = tx.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 AS one "+from+") c", args.List...).Scan(&n)
 	return n, err
