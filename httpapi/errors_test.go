@@ -14,7 +14,7 @@ type fixture struct {
 	company, project, jobType, job string
 }
 
-func newFixture(t *testing.T, c *testenv.Client) fixture {
+func newFixture(t testing.TB, c *testenv.Client) fixture {
 	t.Helper()
 	var f fixture
 	f.company = c.Must(201, "POST", "/api/Company", map[string]any{"code": "C1", "name": "Company 1"})["id"].(string)

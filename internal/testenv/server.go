@@ -168,3 +168,7 @@ func (r *Response) ErrorMessage() string {
 	s, _ := e["message"].(string)
 	return s
 }
+
+// SetT binds the client to another test (a fuzz iteration, a subtest), so
+// that its failures are reported there.
+func (c *Client) SetT(t testing.TB) { c.t = t }
