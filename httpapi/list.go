@@ -139,6 +139,21 @@ func tokenBinding(r *http.Request) string {
 	return strconv.FormatInt(principal(r.Context()).TenantID, 10)
 }
 
+// getQuery checks that r is a GET (or HEAD) and splits its query options;
+// when it returns nil it has already answered.
+func (s *Server) getQuery(w http.ResponseWriter, r *http.Request) *rawQuery {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.methodNotAllowed(w, r, "GET")
+		return nil
+	}
+	rq, err := splitQuery(r.URL.RawQuery)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil
+	}
+	return rq
+}
+
 // handleList serves a page of GET /api/<Controller> with the OData options.
 // The server pages at maxPageSize rows ($top and Prefer:
 // odata.maxpagesize lower it); @odata.nextLink continues after the last
@@ -227,13 +242,8 @@ func nextLink(r *http.Request, e *schema.Entity, rq *rawQuery, q *odata.Query, p
 // handleCount serves GET /api/<Controller>/$count: the number of rows that
 // match $filter, as plain text. Other options are accepted and ignored.
 func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, e *schema.Entity) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.methodNotAllowed(w, r, "GET")
-		return
-	}
-	rq, err := splitQuery(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, err)
+	rq := s.getQuery(w, r)
+	if rq == nil {
 		return
 	}
 	q, err := parseQuery(e, rq)

@@ -51,13 +51,8 @@ func csdlOf(reg *schema.Registry) *csdlDocs {
 
 // handleMetadata serves GET /api/$metadata.
 func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.methodNotAllowed(w, r, "GET")
-		return
-	}
-	rq, err := splitQuery(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, err)
+	rq := s.getQuery(w, r)
+	if rq == nil {
 		return
 	}
 	asJSON := false

@@ -180,9 +180,11 @@ func describe(dsn string) string {
 	return "SQLite " + dsn
 }
 
-func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+// withDB parses the shared flags of a command without flags of its own,
+// opens and migrates the database and runs fn on it.
+func withDB(ctx context.Context, name string, args []string, fn func(db *sqlstore.DB) error) error {
 	var f dbFlags
-	if err := newFlags("migrate", &f).Parse(args); err != nil {
+	if err := newFlags(name, &f).Parse(args); err != nil {
 		return err
 	}
 	db, err := f.open(ctx, quiet)
@@ -190,6 +192,16 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	return fn(db)
+}
+
+func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+	return withDB(ctx, "migrate", args, func(db *sqlstore.DB) error {
+		return printVersion(ctx, db, stdout)
+	})
+}
+
+func printVersion(ctx context.Context, db *sqlstore.DB, stdout io.Writer) error {
 	v, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
@@ -240,23 +252,16 @@ func tenantAdd(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func tenantList(ctx context.Context, args []string, stdout io.Writer) error {
-	var f dbFlags
-	if err := newFlags("tenant list", &f).Parse(args); err != nil {
-		return err
-	}
-	db, err := f.open(ctx, quiet)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ts, err := db.Tenants(ctx)
-	if err != nil {
-		return err
-	}
-	for _, t := range ts {
-		fmt.Fprintf(stdout, "%d\t%s\t%s\n", t.ID, t.Domain, t.Name)
-	}
-	return nil
+	return withDB(ctx, "tenant list", args, func(db *sqlstore.DB) error {
+		ts, err := db.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			fmt.Fprintf(stdout, "%d\t%s\t%s\n", t.ID, t.Domain, t.Name)
+		}
+		return nil
+	})
 }
 
 func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
