@@ -39,19 +39,24 @@ func appendRecord(b []byte, e *schema.Entity, rec ordo.Record, extra string) []b
 		b = schema.AppendJSON(b, f.Kind, v)
 	}
 	for _, l := range e.Lists {
-		b = append(b, ',', '"')
-		b = append(b, l.Name...)
-		b = append(b, `":[`...)
-		children, _ := rec[l.Name].([]ordo.Record)
-		for i, c := range children {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendRecord(b, l.Child, c, "")
-		}
-		b = append(b, ']')
+		b = append(b, ',')
+		b = appendList(b, l, rec)
 	}
 	return append(b, '}')
+}
+
+// appendList writes an owned list as "name":[...].
+func appendList(b []byte, l *schema.OwnedList, rec ordo.Record) []byte {
+	b = schema.AppendJSONString(b, l.Name)
+	b = append(b, ":["...)
+	children, _ := rec[l.Name].([]ordo.Record)
+	for i, c := range children {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, l.Child, c, "")
+	}
+	return append(b, ']')
 }
 
 // gzipMin is the body size from which responses are compressed.

@@ -401,16 +401,7 @@ func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.E
 				continue
 			}
 			sep()
-			b = schema.AppendJSONString(b, l.Name)
-			b = append(b, ":["...)
-			children, _ := rec[l.Name].([]ordo.Record)
-			for i, c := range children {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendRecord(b, l.Child, c, "")
-			}
-			b = append(b, ']')
+			b = appendList(b, l, rec)
 		}
 	}
 	for _, x := range xs {

@@ -98,28 +98,7 @@ func (tx *Tx) where(e *schema.Entity, args *sqldialect.Args, conds []ordo.Cond) 
 func (tx *Tx) args() *sqldialect.Args { return &sqldialect.Args{D: tx.db.dialect} }
 
 func (tx *Tx) scanRows(e *schema.Entity, rows *sql.Rows) ([]ordo.Record, error) {
-	defer rows.Close()
-	var out []ordo.Record
-	raw := make([]any, len(e.Fields))
-	ptrs := make([]any, len(e.Fields))
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		rec := make(ordo.Record, len(e.Fields))
-		for i, f := range e.Fields {
-			v, err := tx.db.dialect.Scan(f.Kind, raw[i])
-			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", e.Name, f.Name, err)
-			}
-			rec[f.Name] = v
-		}
-		out = append(out, rec)
-	}
-	return out, rows.Err()
+	return tx.scanFields(e, e.Fields, rows)
 }
 
 // Get implements ordo.Tx.
