@@ -15,11 +15,12 @@ func (s *Service) Delete(ctx context.Context, tenant int64, e *schema.Entity, id
 	}
 	return s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
 		w := s.newWriter(ctx, tx)
-		if err := w.checkIfMatch(e, id, ifMatch); err != nil {
+		w.ifMatch = ifMatch
+		rec, err := tx.GetForUpdate(ctx, e, id)
+		if err != nil {
 			return err
 		}
-		rec, err := tx.Get(ctx, e, id)
-		if err != nil {
+		if err := w.checkIfMatch(e, rec); err != nil {
 			return err
 		}
 		if e.Name == "job_status" && ordo.IsSystemStatus(id) {

@@ -53,27 +53,22 @@ func (s *Service) Create(ctx context.Context, tenant int64, e *schema.Entity, bo
 // current ETag, else the update is refused with EPrecondition.
 func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id string, body map[string]any, ifMatch string) (ordo.Record, error) {
 	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
-		if err := w.checkIfMatch(e, id, ifMatch); err != nil {
-			return "", err
-		}
+		w.ifMatch = ifMatch
 		return w.saveTop(e, body, modeUpdate, id)
 	})
 }
 
-// checkIfMatch locks the row and compares its ETag with an If-Match header.
-func (w *writer) checkIfMatch(e *schema.Entity, id, ifMatch string) error {
-	if ifMatch == "" {
+// checkIfMatch compares the ETag of cur, the row the request addresses read
+// under its lock, with the request's If-Match header.
+func (w *writer) checkIfMatch(e *schema.Entity, cur ordo.Record) error {
+	if w.ifMatch == "" {
 		return nil
-	}
-	cur, err := w.tx.GetForUpdate(w.ctx, e, id)
-	if err != nil {
-		return err
 	}
 	if err := loadLists(w.ctx, w.tx, e, []ordo.Record{cur}); err != nil {
 		return err
 	}
-	if !MatchETag(ifMatch, ETag(e, cur)) {
-		return ordo.Errorf(ordo.EPrecondition, "%s %s has changed since the version named in If-Match", e.Controller, id)
+	if !MatchETag(w.ifMatch, ETag(e, cur)) {
+		return ordo.Errorf(ordo.EPrecondition, "%s %s has changed since the version named in If-Match", e.Controller, cur.ID())
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ type writer struct {
 	// technician marks writes made on behalf of the field app (MoveJob, the
 	// demo): the workflow applies, but not the "settable through the API" list.
 	technician bool
+	// ifMatch is the If-Match header of the request (empty: none), checked
+	// against the addressed row once it is locked.
+	ifMatch string
 }
 
 // fieldErrors collects validation details so that a client learns every
@@ -197,6 +200,9 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 			return nil, "", ordo.FieldError("KeyMismatch", path+"id", "id %s in the body differs from the key %s in the URL", bodyID, key)
 		}
 		old, err := w.tx.GetForUpdate(w.ctx, e, key)
+		if err == nil {
+			err = w.checkIfMatch(e, old)
+		}
 		return old, key, err
 	case modeInsert:
 		if bodyID == "" {
