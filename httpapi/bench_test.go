@@ -27,19 +27,25 @@ func seedServer(b *testing.B, dsn string) (*testenv.Client, string, map[string]a
 	return c, id, body
 }
 
+// parallelRequests sends the same request from parallel clients for b.N
+// requests and reports the rate.
+func parallelRequests(b *testing.B, c *testenv.Client, method, path string, body any) {
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if r := c.Do(method, path, body); r.Status != 200 {
+				b.Errorf("%s %s: status %d: %s", method, path, r.Status, r.Raw)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
 // BenchmarkGetJob: GET /api/Jobs(<id>) over real HTTP, clients in parallel.
 func BenchmarkGetJob(b *testing.B) {
 	benchDatabases(b, func(b *testing.B, dsn string) {
 		c, id, _ := seedServer(b, dsn)
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if r := c.Do("GET", "/api/Jobs("+id+")", nil); r.Status != 200 {
-					b.Errorf("status %d", r.Status)
-				}
-			}
-		})
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		parallelRequests(b, c, "GET", "/api/Jobs("+id+")", nil)
 	})
 }
 
@@ -48,14 +54,6 @@ func BenchmarkGetJob(b *testing.B) {
 func BenchmarkSeedPut(b *testing.B) {
 	benchDatabases(b, func(b *testing.B, dsn string) {
 		c, id, body := seedServer(b, dsn)
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if r := c.Do("PUT", "/api/Jobs("+id+")", body); r.Status != 200 {
-					b.Errorf("status %d: %s", r.Status, r.Raw)
-				}
-			}
-		})
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		parallelRequests(b, c, "PUT", "/api/Jobs("+id+")", body)
 	})
 }

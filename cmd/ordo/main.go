@@ -180,13 +180,18 @@ func describe(dsn string) string {
 	return "SQLite " + dsn
 }
 
-// withDB parses the shared flags of a command without flags of its own,
-// opens and migrates the database and runs fn on it.
+// withDB parses the shared flags of a command without flags of its own and
+// runs fn on the database.
 func withDB(ctx context.Context, name string, args []string, fn func(db *sqlstore.DB) error) error {
 	var f dbFlags
 	if err := newFlags(name, &f).Parse(args); err != nil {
 		return err
 	}
+	return f.run(ctx, fn)
+}
+
+// run opens and migrates the database, runs fn on it and closes it.
+func (f *dbFlags) run(ctx context.Context, fn func(db *sqlstore.DB) error) error {
 	db, err := f.open(ctx, quiet)
 	if err != nil {
 		return err
@@ -238,17 +243,14 @@ func tenantAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := f.open(ctx, quiet)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	t, err := admin.CreateTenant(ctx, db, service.New(db, db.Registry()), f.domain, f.name, f.user, f.password)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "tenant %s created (id %d) with API user %s\n", t.Domain, t.ID, f.user)
-	return nil
+	return f.run(ctx, func(db *sqlstore.DB) error {
+		t, err := admin.CreateTenant(ctx, db, service.New(db, db.Registry()), f.domain, f.name, f.user, f.password)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tenant %s created (id %d) with API user %s\n", t.Domain, t.ID, f.user)
+		return nil
+	})
 }
 
 func tenantList(ctx context.Context, args []string, stdout io.Writer) error {
@@ -269,15 +271,12 @@ func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := f.open(ctx, quiet)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	t, err := admin.SetPassword(ctx, db, f.domain, f.user, f.password)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "API user %s set in tenant %s (an existing user's password is replaced)\n", f.user, t.Domain)
-	return nil
+	return f.run(ctx, func(db *sqlstore.DB) error {
+		t, err := admin.SetPassword(ctx, db, f.domain, f.user, f.password)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "API user %s set in tenant %s (an existing user's password is replaced)\n", f.user, t.Domain)
+		return nil
+	})
 }
