@@ -213,6 +213,9 @@ func TestDatabaseOutage(t *testing.T) {
 					if !strings.Contains(r.ErrorMessage(), "unavailable") {
 						other.Store("503 message", r.ErrorMessage())
 					}
+					if r.Header.Get("Retry-After") == "" {
+						other.Store("503 without Retry-After", string(r.Raw))
+					}
 				default:
 					other.Store(r.Status, string(r.Raw))
 				}

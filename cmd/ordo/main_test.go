@@ -168,3 +168,20 @@ func TestServeDemo(t *testing.T) {
 		}
 	})
 }
+
+// TestDatabaseFromEnvironment: without --db, every command uses ORDO_DB.
+func TestDatabaseFromEnvironment(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		t.Setenv("ORDO_DB", dsn)
+		runCmd(t, "tenant", "add", "--domain", "ENVCO", "--user", "u", "--password", "p")
+		if out := runCmd(t, "tenant", "list", "--db", dsn); !strings.Contains(out, "envco") {
+			t.Errorf("the tenant created through ORDO_DB is not in %s: %q", dsn, out)
+		}
+		t.Setenv("ORDO_ADDR", "127.0.0.1:0")
+		url, stop := startServe(t)
+		defer stop()
+		if status, _ := get(t, url+"/api/Jobs", "u:p@ENVCO"); status != 200 {
+			t.Errorf("serve on ORDO_DB/ORDO_ADDR: %d", status)
+		}
+	})
+}
