@@ -24,6 +24,10 @@ func (r Record) Bool(name string) bool { b, _ := r[name].(bool); return b }
 // Time returns a date field.
 func (r Record) Time(name string) time.Time { t, _ := r[name].(time.Time); return t }
 
+// ETagKey is the key under which storage puts a row's version token in the
+// records it reads; it is not a field, so encoders and diffs ignore it.
+const ETagKey = "@etag"
+
 // ID returns the record's id.
 func (r Record) ID() string { return r.String("id") }
 
@@ -113,6 +117,9 @@ type Tx interface {
 	NextID2(ctx context.Context, e *schema.Entity) (int64, error)
 	// ProjectStats aggregates the jobs and plannings of one project.
 	ProjectStats(ctx context.Context, projectID string) (ProjectStats, error)
+	// EarliestPlanning is the earliest date_from of a job's plannings (the
+	// zero date when it has none).
+	EarliestPlanning(ctx context.Context, jobID string) (time.Time, error)
 }
 
 // ProjectStats are the derived figures of a project (contract section 5).

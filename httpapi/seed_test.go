@@ -220,10 +220,20 @@ func TestSeedPutStatementBudget(t *testing.T) {
 			name   string
 			budget int64
 		}{{"first PUT, inserting the graph", 75}, {"re-sent PUT, nothing embedded changes", 45}} {
-			before := srv.DB.Statements()
+			var ran []string
+			srv.DB.TraceStatements(func(q string) { ran = append(ran, strings.Join(strings.Fields(q), " ")) })
 			c.Must(200, "PUT", path, body)
-			n := srv.DB.Statements() - before
+			srv.DB.TraceStatements(nil)
+			n := int64(len(ran))
 			t.Logf("%s: %d statements", run.name, n)
+			if n > run.budget || testing.Verbose() {
+				for i, q := range ran {
+					if len(q) > 160 {
+						q = q[:160] + "..."
+					}
+					t.Logf("%2d %s", i+1, q)
+				}
+			}
 			if n > run.budget {
 				t.Errorf("%s ran %d statements, budget %d", run.name, n, run.budget)
 			}

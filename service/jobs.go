@@ -51,8 +51,16 @@ func transitionAllowed(from, to string) bool {
 	return false
 }
 
+// status returns a job status, read once per request.
 func (w *writer) status(id string) (ordo.Record, error) {
-	return w.tx.Get(w.ctx, w.s.reg.MustEntity("job_status"), id)
+	if st, ok := w.statuses[id]; ok {
+		return st, nil
+	}
+	st, err := w.tx.Get(w.ctx, w.s.reg.MustEntity("job_status"), id)
+	if err == nil {
+		w.statuses[id] = st
+	}
+	return st, err
 }
 
 func jobBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path string) error {
@@ -87,11 +95,7 @@ func jobBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path string) e
 	if err := w.checkStatusChange(old, rec); err != nil {
 		return err
 	}
-	w.projects[rec.String("project_id")] = true
-	if old != nil {
-		w.projects[old.String("project_id")] = true
-	}
-	return nil
+	return w.jobChanged(old, rec)
 }
 
 // checkJobAddress: a job's db_address must be its project's address or the
@@ -200,17 +204,20 @@ func jobAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
 	if minutes <= 0 {
 		minutes = defaultSuggestedMinutes
 	}
-	return w.tx.Insert(w.ctx, pe, ordo.Record{
+	planning := ordo.Record{
 		"id": newID(), "jobs_id": rec.ID(), "jobs_reference_back_office": rec.String("reference_back_office"),
 		"user_id": user, "user_code": rec.String("suggested_user_code"),
 		"date_from": start, "date_to": start.Add(time.Duration(minutes) * time.Minute),
 		"modified_dateutc": w.now,
-	})
+	}
+	if err := w.tx.Insert(w.ctx, pe, planning); err != nil {
+		return err
+	}
+	return w.planningChanged(nil, planning, func(string) (ordo.Record, error) { return rec, nil })
 }
 
 func jobDeleted(w *writer, rec ordo.Record) error {
-	w.projects[rec.String("project_id")] = true
-	return nil
+	return w.jobChanged(rec, nil)
 }
 
 // plannedFrom are the statuses a new planning moves to Planned.
@@ -228,32 +235,50 @@ func planningBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path stri
 
 // planningAfter: planning a technician on a waiting job moves it to Planned.
 func planningAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
-	job, err := w.tx.Get(w.ctx, w.s.reg.MustEntity("jobs"), rec.String("jobs_id"))
+	je := w.s.reg.MustEntity("jobs")
+	// The job is locked: its status decides the aggregates this write moves.
+	locked := map[string]ordo.Record{}
+	lockJob := func(id string) (ordo.Record, error) {
+		if job, ok := locked[id]; ok {
+			return job, nil
+		}
+		job, err := w.tx.GetForUpdate(w.ctx, je, id)
+		locked[id] = job
+		return job, err
+	}
+	if err := w.planningChanged(old, rec, lockJob); err != nil {
+		return err
+	}
+	if old != nil {
+		return nil
+	}
+	job, err := lockJob(rec.String("jobs_id"))
 	if err != nil {
 		return err
 	}
-	w.projects[job.String("project_id")] = true
-	if old != nil {
-		if prev := old.String("jobs_id"); prev != job.ID() {
-			return planningDeleted(w, ordo.Record{"jobs_id": prev}) // the job it left
-		}
-		return nil
-	}
-	st, err := w.status(job.String("job_status_id"))
-	if err != nil || !plannedFrom[st.String("system_job_status_id")] {
+	sys, err := w.systemStatus(job)
+	if err != nil || !plannedFrom[sys] {
 		return err
 	}
-	return w.tx.Update(w.ctx, w.s.reg.MustEntity("jobs"), job.ID(), ordo.Record{
-		"job_status_id": ordo.StatusPlanned, "job_status_code": "Planned", "modified_dateutc": w.now, "date_update": w.now,
-	})
+	changes := ordo.Record{"job_status_id": ordo.StatusPlanned, "job_status_code": "Planned", "modified_dateutc": w.now, "date_update": w.now}
+	planned := ordo.Record{}
+	for k, v := range job {
+		planned[k] = v
+	}
+	for k, v := range changes {
+		planned[k] = v
+	}
+	if err := w.jobChanged(job, planned); err != nil {
+		return err
+	}
+	return w.tx.Update(w.ctx, je, job.ID(), changes)
 }
 
 func planningDeleted(w *writer, rec ordo.Record) error {
-	job, err := w.tx.Find(w.ctx, w.s.reg.MustEntity("jobs"), ordo.Cond{Field: "id", Value: rec.String("jobs_id")})
-	if err == nil && job != nil {
-		w.projects[job.String("project_id")] = true
-	}
-	return err
+	je := w.s.reg.MustEntity("jobs")
+	return w.planningChanged(rec, nil, func(id string) (ordo.Record, error) {
+		return w.tx.Find(w.ctx, je, ordo.Cond{Field: "id", Value: id})
+	})
 }
 
 // ChangeToVirtualStatus moves a Completed job to a tenant status whose system

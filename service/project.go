@@ -81,35 +81,3 @@ func projectAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
 	}
 	return nil
 }
-
-// refreshProjectStats recomputes a project's aggregates and stores them when
-// they changed.
-func (w *writer) refreshProjectStats(id string) error {
-	pe := w.s.reg.MustEntity("project")
-	// Locking the project first serialises concurrent recomputations, and
-	// under READ COMMITTED the counts below then see every committed job.
-	rows, err := w.tx.List(w.ctx, pe, ordo.Query{Conds: []ordo.Cond{{Field: "id", Value: id}}, ForUpdate: true})
-	if err != nil || len(rows) == 0 { // a deleted project has nothing to refresh
-		return err
-	}
-	p := rows[0]
-	st, err := w.tx.ProjectStats(w.ctx, id)
-	if err != nil {
-		return err
-	}
-	next := ordo.Record{
-		"nb_open_jobs": st.Open, "nb_jobs_planned": st.Planned, "nb_jobs_tobeplanned": st.ToBePlanned,
-		"nb_jobs_waitingfurtheraction": st.WaitingFurtherAction, "date_next_job": st.NextJob, "date_last_job": st.LastJob,
-	}
-	diff := ordo.Record{}
-	for k, v := range next {
-		if !schema.Equal(pe.MustField(k).Kind, p[k], v) {
-			diff[k] = v
-		}
-	}
-	if len(diff) == 0 {
-		return nil
-	}
-	diff["modified_dateutc"] = w.now
-	return w.tx.Update(w.ctx, pe, id, diff)
-}

@@ -13,15 +13,18 @@ type entityRules struct {
 	after  func(w *writer, e *schema.Entity, old, rec ordo.Record) error
 	// deleted runs after a row of the entity is deleted.
 	deleted func(w *writer, rec ordo.Record) error
+	// lockExisting: an existing row written as an embedded object is read
+	// under a lock too, because the rules derive figures from its old state.
+	lockExisting bool
 }
 
 var rules map[string]entityRules
 
 func init() {
 	rules = map[string]entityRules{
-		"jobs":                {before: jobBefore, after: jobAfter, deleted: jobDeleted},
+		"jobs":                {before: jobBefore, after: jobAfter, deleted: jobDeleted, lockExisting: true},
 		"project":             {before: projectBefore, after: projectAfter},
-		"job_planning":        {before: planningBefore, after: planningAfter, deleted: planningDeleted},
+		"job_planning":        {before: planningBefore, after: planningAfter, deleted: planningDeleted, lockExisting: true},
 		"job_status":          {before: jobStatusBefore},
 		"user_unavailability": {before: unavailabilityBefore},
 	}
@@ -43,6 +46,7 @@ func unavailabilityBefore(w *writer, e *schema.Entity, old, rec ordo.Record, pat
 // jobStatusBefore keeps the system statuses read-only and makes every tenant
 // status point to a system status.
 func jobStatusBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path string) error {
+	delete(w.statuses, rec.ID())
 	if old != nil && ordo.IsSystemStatus(old.ID()) {
 		return ordo.Errorf(ordo.EForbidden, "job status %s is a system status and cannot be changed", old.String("code"))
 	}

@@ -95,5 +95,5 @@ func (s *Service) write(ctx context.Context, tenant int64, e *schema.Entity, fn 
 }
 
 func (s *Service) newWriter(ctx context.Context, tx ordo.Tx) *writer {
-	return &writer{s: s, ctx: ctx, tx: tx, now: schema.NormalizeDate(s.Now()), projects: map[string]bool{}, embedded: map[string]ordo.Record{}}
+	return &writer{s: s, ctx: ctx, tx: tx, now: schema.NormalizeDate(s.Now()), projects: map[string]*projectDelta{}, statuses: map[string]ordo.Record{}, embedded: map[string]ordo.Record{}}
 }

@@ -31,7 +31,9 @@ type writer struct {
 	tx       ordo.Tx
 	now      time.Time
 	depth    int
-	projects map[string]bool // projects whose aggregates must be recomputed
+	projects map[string]*projectDelta // how the request changes project aggregates
+	// statuses caches the job statuses read by the request.
+	statuses map[string]ordo.Record
 	// embedded remembers the embedded objects already resolved in this
 	// request: the same object sent again (the seed repeats its sales
 	// organisation seven times) resolves once, without touching the database.
@@ -224,13 +226,20 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 	if e.ERPKey != "" {
 		erpKey, _ = changes[e.ERPKey].(string)
 	}
+	find := func(c ordo.Cond) (ordo.Record, error) {
+		rows, err := w.tx.List(w.ctx, e, ordo.Query{Conds: []ordo.Cond{c}, Limit: 1, ForUpdate: rulesFor(e).lockExisting})
+		if err != nil || len(rows) == 0 {
+			return nil, err
+		}
+		return rows[0], nil
+	}
 	switch {
 	case bodyID != "":
-		old, err = w.tx.Find(w.ctx, e, ordo.Cond{Field: "id", Value: bodyID})
+		old, err = find(ordo.Cond{Field: "id", Value: bodyID})
 	case erpKey != "":
-		old, err = w.tx.Find(w.ctx, e, ordo.Cond{Field: e.ERPKey, Value: erpKey})
+		old, err = find(ordo.Cond{Field: e.ERPKey, Value: erpKey})
 	case key != "":
-		old, err = w.tx.Find(w.ctx, e, ordo.Cond{Field: "id", Value: key})
+		old, err = find(ordo.Cond{Field: "id", Value: key})
 	default:
 		return nil, "", ordo.Errorf(ordo.EUnresolved,
 			"embedded %s at %q has no id, no %s and no %s_id, so it could not be found again",
@@ -503,6 +512,11 @@ func (w *writer) saveLists(e *schema.Entity, id string, body map[string]any, pat
 		if _, err := w.tx.DeleteWhere(w.ctx, l.Child, ordo.Cond{Field: l.Ref.IDField, Value: id}); err != nil {
 			return err
 		}
+		// The list is part of the owner's representation: the owner gets a
+		// new ETag and shows in delta syncs.
+		if err := w.tx.Update(w.ctx, e, id, ordo.Record{"modified_dateutc": w.now}); err != nil {
+			return err
+		}
 		for i, obj := range items {
 			child := map[string]any{}
 			for k, v := range obj.(map[string]any) {
@@ -584,21 +598,4 @@ func sameList(e *schema.Entity, existing, parsed []ordo.Record) bool {
 		}
 	}
 	return true
-}
-
-// finish recomputes the aggregates of every project the request touched.
-func (w *writer) finish() error {
-	ids := make([]string, 0, len(w.projects))
-	for id := range w.projects {
-		if !isZeroID(id) {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids) // a fixed order avoids deadlocks between concurrent requests
-	for _, id := range ids {
-		if err := w.refreshProjectStats(id); err != nil {
-			return err
-		}
-	}
-	return nil
 }

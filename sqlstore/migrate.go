@@ -140,6 +140,11 @@ func (db *DB) syncRegistry(ctx context.Context, tx *sql.Tx) error {
 				return err
 			}
 		} else {
+			if !existing[etagColumn] { // a database made before ETags were stored
+				if err := execAll(ctx, tx, "ALTER TABLE "+q(e.Table)+" ADD COLUMN "+etagColumn+" VARCHAR(32) NOT NULL DEFAULT ''"); err != nil {
+					return err
+				}
+			}
 			for _, f := range e.Fields {
 				if existing[f.Name] {
 					continue
@@ -164,6 +169,7 @@ func (db *DB) columnSQL(f *schema.Field) string {
 func (db *DB) createTableSQL(e *schema.Entity) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE " + q(e.Table) + " (\n\ttenant_id BIGINT NOT NULL")
+	b.WriteString(",\n\t" + etagColumn + " VARCHAR(32) NOT NULL DEFAULT ''")
 	for _, f := range e.Fields {
 		b.WriteString(",\n\t" + db.columnSQL(f))
 	}

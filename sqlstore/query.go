@@ -84,26 +84,32 @@ func readFields(e *schema.Entity, names []string) ([]*schema.Field, error) {
 	return out, nil
 }
 
-// scanFields reads rows of the columns of fields.
+// scanFields reads rows of the columns of fields, followed by the row's
+// ETag token (stored under ordo.ETagKey).
 func (tx *Tx) scanFields(e *schema.Entity, fields []*schema.Field, rows *sql.Rows) ([]ordo.Record, error) {
 	defer rows.Close()
 	var out []ordo.Record
-	raw := make([]any, len(fields))
-	ptrs := make([]any, len(fields))
+	raw := make([]any, len(fields)+1)
+	ptrs := make([]any, len(raw))
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
+	var etag sql.NullString
+	ptrs[len(fields)] = &etag
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		rec := make(ordo.Record, len(fields))
+		rec := make(ordo.Record, len(fields)+1)
 		for i, f := range fields {
 			v, err := tx.db.dialect.Scan(f.Kind, raw[i])
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", e.Name, f.Name, err)
 			}
 			rec[f.Name] = v
+		}
+		if etag.String != "" {
+			rec[ordo.ETagKey] = etag.String
 		}
 		out = append(out, rec)
 	}
@@ -129,7 +135,7 @@ func (tx *Tx) listSQL(e *schema.Entity, query ordo.Query) (string, *sqldialect.A
 		}
 		cols = strings.Join(names, ", ")
 	}
-	s := "SELECT " + cols + " " + from
+	s := "SELECT " + cols + ", " + alias + "." + etagColumn + " " + from
 	if query.Limit > 0 {
 		s += fmt.Sprintf(" LIMIT %d", query.Limit)
 	}

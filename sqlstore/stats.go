@@ -50,6 +50,18 @@ func (tx *Tx) ProjectStats(ctx context.Context, projectID string) (ordo.ProjectS
 	return st, err
 }
 
+// EarliestPlanning implements ordo.Tx, through the index on jobs_id.
+func (tx *Tx) EarliestPlanning(ctx context.Context, jobID string) (time.Time, error) {
+	a := tx.args()
+	var first any
+	err := tx.queryRow(ctx, "SELECT MIN(date_from) FROM job_planning WHERE tenant_id = "+a.AddRaw(tx.tenant)+
+		" AND jobs_id = "+a.Add(schema.KindGUID, jobID), a.List...).Scan(&first)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return tx.scanDate(first)
+}
+
 func (tx *Tx) scanDate(raw any) (time.Time, error) {
 	if raw == nil {
 		return schema.ZeroDate, nil

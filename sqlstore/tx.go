@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/ordo-fsm/ordo"
@@ -24,7 +27,7 @@ type Tx struct {
 // query and exec run SQL through the pool's prepared-statement cache: SQLite
 // spends most of a short query parsing it otherwise.
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	tx.db.statements.Add(1)
+	tx.db.counted(query)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -32,7 +35,7 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx.db.statements.Add(1)
+	tx.db.counted(query)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -40,7 +43,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	tx.db.statements.Add(1)
+	tx.db.counted(query)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -63,6 +66,18 @@ func columns(e *schema.Entity) string {
 		b.WriteString(alias + "." + q(f.Name))
 	}
 	return b.String()
+}
+
+// etagColumn is a storage-owned column of every entity table: a token
+// written with every insert and update of the row, so that reads serve the
+// row's ETag without hashing its content (see newETagToken).
+const etagColumn = "ordo_etag"
+
+// newETagToken is a fresh row version. Tokens are random rather than
+// counters, so a row deleted and created again never repeats an ETag a
+// client still holds; they are compared for equality only.
+func newETagToken() string {
+	return strconv.FormatUint(rand.Uint64()|1<<63, 36)
 }
 
 // where starts a WHERE clause with the tenant condition and the conds.
@@ -126,8 +141,8 @@ func (tx *Tx) Find(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (o
 func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error {
 	args := tx.args()
 	var cols, vals strings.Builder
-	cols.WriteString("tenant_id")
-	vals.WriteString(args.AddRaw(tx.tenant))
+	cols.WriteString("tenant_id, " + etagColumn)
+	vals.WriteString(args.AddRaw(tx.tenant) + ", " + args.AddRaw(newETagToken()))
 	for _, f := range e.Fields {
 		v, ok := r[f.Name]
 		if !ok {
@@ -156,15 +171,13 @@ func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Re
 	}
 	args := tx.args()
 	var set strings.Builder
+	set.WriteString(etagColumn + " = " + args.AddRaw(newETagToken()))
 	for _, f := range e.Fields { // registry order keeps statements identical across calls
 		v, ok := changes[f.Name]
 		if !ok {
 			continue
 		}
-		if set.Len() > 0 {
-			set.WriteString(", ")
-		}
-		set.WriteString(q(f.Name) + " = " + args.Add(f.Kind, v))
+		set.WriteString(", " + q(f.Name) + " = " + args.Add(f.Kind, v))
 	}
 	where, err := tx.where(e, args, conds)
 	if err != nil {
@@ -203,16 +216,23 @@ func (tx *Tx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.C
 	return res.RowsAffected()
 }
 
-// NextID2 implements ordo.Tx. The per-tenant counter starts after the
-// largest id2 present; numbers a client already gave are skipped.
+// NextID2 implements ordo.Tx. The per-tenant counter row is the source of
+// truth: it is seeded once, on an entity's first id2 in the tenant, from the
+// largest id2 present (read through the partial unique index), and from then
+// on each call is one increment of that row, whatever the table's size.
+// Numbers a client already gave are skipped.
 func (tx *Tx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
 	p := tx.db.dialect.Placeholder
 	for {
 		var n int64
-		err := tx.queryRow(ctx, `INSERT INTO ordo_id2 (tenant_id, entity, last)
-			VALUES (`+p(1)+`, `+p(2)+`, (SELECT COALESCE(MAX(id2), 0) + 1 FROM `+q(e.Table)+` WHERE tenant_id = `+p(1)+`))
-			ON CONFLICT (tenant_id, entity) DO UPDATE SET last = ordo_id2.last + 1
-			RETURNING last`, tx.tenant, e.Name).Scan(&n)
+		err := tx.queryRow(ctx, `UPDATE ordo_id2 SET last = last + 1 WHERE tenant_id = `+p(1)+` AND entity = `+p(2)+` RETURNING last`,
+			tx.tenant, e.Name).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = tx.queryRow(ctx, `INSERT INTO ordo_id2 (tenant_id, entity, last)
+				VALUES (`+p(1)+`, `+p(2)+`, (SELECT COALESCE(MAX(id2), 0) + 1 FROM `+q(e.Table)+` WHERE tenant_id = `+p(1)+` AND id2 <> 0))
+				ON CONFLICT (tenant_id, entity) DO UPDATE SET last = ordo_id2.last + 1
+				RETURNING last`, tx.tenant, e.Name).Scan(&n)
+		}
 		if err != nil {
 			return 0, err
 		}
