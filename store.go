@@ -56,7 +56,10 @@ type Cond struct {
 // Query selects rows of one entity. Conds are ANDed equalities; Filter, when
 // set, adds a condition built by the OData layer.
 type Query struct {
-	Conds   []Cond
+	Conds []Cond
+	// AnyOf, when set, adds one more condition: a row matches when it meets
+	// any of these equalities (each may be an IN list).
+	AnyOf   []Cond
 	Filter  SQLFilter
 	OrderBy []Order
 	Limit   int // 0: no limit
@@ -103,11 +106,14 @@ type Tx interface {
 	List(ctx context.Context, e *schema.Entity, q Query) ([]Record, error)
 	// Count counts the rows matching q (Limit and Offset ignored).
 	Count(ctx context.Context, e *schema.Entity, q Query) (int64, error)
-	// Insert stores a complete record.
+	// Insert stores a complete record and sets r[ETagKey] to the row's new
+	// version token.
 	Insert(ctx context.Context, e *schema.Entity, r Record) error
-	// Update sets the given fields of the row id.
+	// Update sets the given fields of the row id, and changes[ETagKey] to
+	// the row's new version token.
 	Update(ctx context.Context, e *schema.Entity, id string, changes Record) error
-	// UpdateWhere sets fields on every row matching conds and returns how many changed.
+	// UpdateWhere sets fields on every row matching conds (and a new version
+	// token, in changes[ETagKey]) and returns how many changed.
 	UpdateWhere(ctx context.Context, e *schema.Entity, changes Record, conds ...Cond) (int64, error)
 	// Delete removes the row id.
 	Delete(ctx context.Context, e *schema.Entity, id string) error

@@ -221,7 +221,7 @@ func TestSeedPutStatementBudget(t *testing.T) {
 			budget int64
 		}{{"first PUT, inserting the graph", 75}, {"re-sent PUT, nothing embedded changes", 45}} {
 			var ran []string
-			srv.DB.TraceStatements(func(q string) { ran = append(ran, strings.Join(strings.Fields(q), " ")) })
+			srv.DB.TraceStatements(func(q string, _ []any) { ran = append(ran, strings.Join(strings.Fields(q), " ")) })
 			c.Must(200, "PUT", path, body)
 			srv.DB.TraceStatements(nil)
 			n := int64(len(ran))

@@ -253,6 +253,7 @@ func (w *writer) applyProjectDelta(pe *schema.Entity, id string, d *projectDelta
 		return nil
 	}
 	diff["modified_dateutc"] = w.now
+	w.forget(pe)
 	return w.tx.Update(w.ctx, pe, id, diff)
 }
 

@@ -53,18 +53,11 @@ func transitionAllowed(from, to string) bool {
 
 // status returns a job status, read once per request.
 func (w *writer) status(id string) (ordo.Record, error) {
-	if st, ok := w.statuses[id]; ok {
-		return st, nil
-	}
-	st, err := w.tx.Get(w.ctx, w.s.reg.MustEntity("job_status"), id)
-	if err == nil {
-		w.statuses[id] = st
-	}
-	return st, err
+	return w.mustLookup(w.s.reg.MustEntity("job_status"), id)
 }
 
 func jobBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path string) error {
-	project, err := w.tx.Get(w.ctx, w.s.reg.MustEntity("project"), rec.String("project_id"))
+	project, err := w.mustLookup(w.s.reg.MustEntity("project"), rec.String("project_id"))
 	if err != nil {
 		return err
 	}
@@ -112,7 +105,7 @@ func (w *writer) checkJobAddress(project ordo.Record, addr, path string) error {
 			break
 		}
 		var err error
-		if p, err = w.tx.Find(w.ctx, pe, ordo.Cond{Field: "id", Value: parent}); err != nil {
+		if p, err = w.lookup(pe, "id", parent); err != nil {
 			return err
 		}
 	}
@@ -129,7 +122,7 @@ func (w *writer) checkNoCycle(e *schema.Entity, id, parent, target string) error
 		if parent == id {
 			return ordo.Errorf(ordo.EConflict, "%s: %s %s cannot be its own ancestor", target, e.Name, id)
 		}
-		p, err := w.tx.Find(w.ctx, e, ordo.Cond{Field: "id", Value: parent})
+		p, err := w.lookup(e, "id", parent)
 		if err != nil || p == nil {
 			return err
 		}
@@ -271,6 +264,7 @@ func planningAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
 	if err := w.jobChanged(job, planned); err != nil {
 		return err
 	}
+	w.forget(je)
 	return w.tx.Update(w.ctx, je, job.ID(), changes)
 }
 

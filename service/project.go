@@ -7,7 +7,7 @@ import (
 
 func projectBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path string) error {
 	if changed(old, rec, "company_id") {
-		company, err := w.tx.Get(w.ctx, w.s.reg.MustEntity("company"), rec.String("company_id"))
+		company, err := w.mustLookup(w.s.reg.MustEntity("company"), rec.String("company_id"))
 		if err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func projectBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path strin
 				return err
 			}
 		}
-		parent, err := w.tx.Get(w.ctx, e, parentID)
+		parent, err := w.mustLookup(e, parentID)
 		if err != nil {
 			return err
 		}
@@ -71,9 +71,11 @@ func projectAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
 				ordo.Cond{Field: "id", Value: level}); err != nil {
 				return err
 			}
+			w.forget(e)
 		}
 	}
 	if changed(old, rec, "company_id") || old.String("company_code") != rec.String("company_code") {
+		w.forget(w.s.reg.MustEntity("jobs"))
 		_, err := w.tx.UpdateWhere(w.ctx, w.s.reg.MustEntity("jobs"),
 			ordo.Record{"company_id": rec.String("company_id"), "company_code": rec.String("company_code"), "modified_dateutc": w.now},
 			ordo.Cond{Field: "project_id", Value: rec.ID()})

@@ -46,7 +46,6 @@ func unavailabilityBefore(w *writer, e *schema.Entity, old, rec ordo.Record, pat
 // jobStatusBefore keeps the system statuses read-only and makes every tenant
 // status point to a system status.
 func jobStatusBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path string) error {
-	delete(w.statuses, rec.ID())
 	if old != nil && ordo.IsSystemStatus(old.ID()) {
 		return ordo.Errorf(ordo.EForbidden, "job status %s is a system status and cannot be changed", old.String("code"))
 	}

@@ -86,6 +86,12 @@ func (s *Service) write(ctx context.Context, tenant int64, e *schema.Entity, fn 
 		if err := w.finish(); err != nil {
 			return err
 		}
+		// The row as the request stored it, unless a later statement of the
+		// request changed rows of e in ways the cache does not follow.
+		if cached, ok := w.rows.get(e, "id", id); ok && cached != nil && len(e.Lists) == 0 {
+			rec = cached
+			return nil
+		}
 		if rec, err = tx.Get(ctx, e, id); err != nil {
 			return err
 		}
@@ -95,5 +101,5 @@ func (s *Service) write(ctx context.Context, tenant int64, e *schema.Entity, fn 
 }
 
 func (s *Service) newWriter(ctx context.Context, tx ordo.Tx) *writer {
-	return &writer{s: s, ctx: ctx, tx: tx, now: schema.NormalizeDate(s.Now()), projects: map[string]*projectDelta{}, statuses: map[string]ordo.Record{}, embedded: map[string]ordo.Record{}}
+	return &writer{s: s, ctx: ctx, tx: tx, now: schema.NormalizeDate(s.Now()), projects: map[string]*projectDelta{}, rows: newRowCache(), embedded: map[string][]resolvedObject{}}
 }

@@ -32,12 +32,12 @@ type writer struct {
 	now      time.Time
 	depth    int
 	projects map[string]*projectDelta // how the request changes project aggregates
-	// statuses caches the job statuses read by the request.
-	statuses map[string]ordo.Record
+	// rows caches the rows the request looked up or wrote (rowcache.go).
+	rows rowCache
 	// embedded remembers the embedded objects already resolved in this
 	// request: the same object sent again (the seed repeats its sales
 	// organisation seven times) resolves once, without touching the database.
-	embedded map[string]ordo.Record
+	embedded map[string][]resolvedObject
 	// technician marks writes made on behalf of the field app (MoveJob, the
 	// demo): the workflow applies, but not the "settable through the API" list.
 	technician bool
@@ -144,6 +144,9 @@ func (w *writer) save(e *schema.Entity, body map[string]any, m mode, key, path s
 
 // saveTop saves the entity a request addresses and returns its id.
 func (w *writer) saveTop(e *schema.Entity, body map[string]any, m mode, key string) (string, error) {
+	if err := w.prefetch(e, body); err != nil {
+		return "", err
+	}
 	rec, err := w.save(e, body, m, key, "")
 	if err != nil {
 		return "", err
@@ -210,7 +213,7 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 		if bodyID == "" {
 			return nil, newID(), nil
 		}
-		old, err := w.tx.Find(w.ctx, e, ordo.Cond{Field: "id", Value: bodyID})
+		old, err := w.lookup(e, "id", bodyID)
 		if err != nil {
 			return nil, "", err
 		}
@@ -227,7 +230,10 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 		erpKey, _ = changes[e.ERPKey].(string)
 	}
 	find := func(c ordo.Cond) (ordo.Record, error) {
-		rows, err := w.tx.List(w.ctx, e, ordo.Query{Conds: []ordo.Cond{c}, Limit: 1, ForUpdate: rulesFor(e).lockExisting})
+		if !rulesFor(e).lockExisting {
+			return w.lookup(e, c.Field, c.Value.(string))
+		}
+		rows, err := w.tx.List(w.ctx, e, ordo.Query{Conds: []ordo.Cond{c}, Limit: 1, ForUpdate: true})
 		if err != nil || len(rows) == 0 {
 			return nil, err
 		}
@@ -257,7 +263,7 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 	if key != "" && erpKey != "" {
 		// Not found by its ERP key: the parent's x_id may only become the new
 		// row's id when it does not already name another row.
-		other, err := w.tx.Find(w.ctx, e, ordo.Cond{Field: "id", Value: key})
+		other, err := w.lookup(e, "id", key)
 		if err != nil {
 			return nil, "", err
 		}
@@ -304,9 +310,17 @@ func (w *writer) resolveRef(ref *schema.Reference, body map[string]any, changes 
 	var err error
 	switch {
 	case obj != nil:
-		// fmt prints maps with sorted keys: equal objects give equal keys.
-		key := target.Name + "\x00" + givenID + "\x00" + fmt.Sprint(obj)
-		saved, seen := w.embedded[key]
+		// Candidates share the target, the x_id and the object's own id and
+		// ERP key; only those are compared whole.
+		key := target.Name + "\x00" + givenID + "\x00" + fmt.Sprint(obj["id"]) + "\x00" + fmt.Sprint(obj[target.ERPKey])
+		var saved ordo.Record
+		seen := false
+		for _, r := range w.embedded[key] {
+			if seen = sameJSON(r.body, obj); seen {
+				saved = r.saved
+				break
+			}
+		}
 		if !seen {
 			saved, err = w.save(target, obj, modeUpsert, givenID, path+ref.Embedded+".")
 		}
@@ -321,17 +335,19 @@ func (w *writer) resolveRef(ref *schema.Reference, body map[string]any, changes 
 			return ordo.FieldError("ReferenceMismatch", path+ref.IDField,
 				"%s%s %s names another %s than the embedded %s (%s)", path, ref.IDField, givenID, target.Name, ref.Embedded, saved.ID())
 		}
-		w.embedded[key] = saved
+		if !seen {
+			w.embedded[key] = append(w.embedded[key], resolvedObject{obj, saved})
+		}
 		resolved = saved
 	case givenID != "":
-		if resolved, err = w.tx.Find(w.ctx, target, ordo.Cond{Field: "id", Value: givenID}); err != nil {
+		if resolved, err = w.lookup(target, "id", givenID); err != nil {
 			return err
 		}
 		if resolved == nil {
 			return ordo.Errorf(ordo.EUnresolved, "%s%s: no %s with id %s", path, ref.IDField, target.Name, givenID)
 		}
 	case code != "":
-		if resolved, err = w.tx.Find(w.ctx, target, ordo.Cond{Field: target.ERPKey, Value: code}); err != nil {
+		if resolved, err = w.lookup(target, target.ERPKey, code); err != nil {
 			return err
 		}
 		if resolved == nil {
@@ -428,7 +444,11 @@ func refForms(ref *schema.Reference) string {
 func (w *writer) store(e *schema.Entity, old, rec ordo.Record, m mode) error {
 	if old == nil {
 		rec["modified_dateutc"] = w.now
-		return w.tx.Insert(w.ctx, e, rec)
+		if err := w.tx.Insert(w.ctx, e, rec); err != nil {
+			return err
+		}
+		w.remember(e, nil, rec)
+		return nil
 	}
 	diff := ordo.Record{}
 	for _, f := range e.Fields {
@@ -448,6 +468,8 @@ func (w *writer) store(e *schema.Entity, old, rec ordo.Record, m mode) error {
 	if err := w.tx.Update(w.ctx, e, rec.ID(), diff); err != nil {
 		return err
 	}
+	rec[ordo.ETagKey] = diff[ordo.ETagKey]
+	w.remember(e, old, rec)
 	if e.ERPKey != "" {
 		if _, changed := diff[e.ERPKey]; changed {
 			return w.cascadeCode(e, rec)
@@ -463,11 +485,14 @@ func (w *writer) cascadeCode(e *schema.Entity, rec ordo.Record) error {
 		if ref.CodeField == "" {
 			continue
 		}
-		_, err := w.tx.UpdateWhere(w.ctx, ref.Owner,
+		n, err := w.tx.UpdateWhere(w.ctx, ref.Owner,
 			ordo.Record{ref.CodeField: rec.String(e.ERPKey), "modified_dateutc": w.now},
 			ordo.Cond{Field: ref.IDField, Value: rec.ID()})
 		if err != nil {
 			return err
+		}
+		if n > 0 {
+			w.forget(ref.Owner)
 		}
 	}
 	return nil

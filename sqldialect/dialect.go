@@ -80,3 +80,34 @@ func withoutTenant(cols []string) string {
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// parseSQLiteDate reads the fixed-width form FormatSQLiteDate writes
+// (2006-01-02T15:04:05.000000Z) without time.Parse, which dominated the
+// cost of reading wide rows; other forms fall back to RFC 3339.
+func parseSQLiteDate(s string) (time.Time, error) {
+	if len(s) != len(sqliteDateLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+		return time.Parse(time.RFC3339Nano, s)
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	h, ok4 := num(11, 13)
+	mi, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	us, ok7 := num(20, 26)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return time.Parse(time.RFC3339Nano, s)
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC), nil
+}

@@ -73,7 +73,7 @@ func (SQLite) Scan(k schema.Kind, raw any) (any, error) {
 	case schema.KindDate:
 		switch s := raw.(type) {
 		case string:
-			return time.Parse(time.RFC3339Nano, s)
+			return parseSQLiteDate(s)
 		case time.Time:
 			return s.UTC(), nil
 		}

@@ -70,9 +70,17 @@ func (db *DB) BulkInsert(ctx context.Context, tenantID int64, e *schema.Entity, 
 	})
 }
 
-// Analyze refreshes the planner's statistics of every table now (after a
-// bulk load), on both databases.
+// Analyze refreshes the planner's statistics of the registry's tables now
+// (after a bulk load), on both databases.
 func (db *DB) Analyze(ctx context.Context) error {
-	_, err := db.writer.ExecContext(ctx, "ANALYZE")
+	if db.dialect.Name() == "sqlite" {
+		_, err := db.writer.ExecContext(ctx, "ANALYZE")
+		return err
+	}
+	tables := make([]string, len(db.registry.Entities))
+	for i, e := range db.registry.Entities {
+		tables[i] = q(e.Table)
+	}
+	_, err := db.writer.ExecContext(ctx, "ANALYZE "+strings.Join(tables, ", "))
 	return err
 }

@@ -41,12 +41,13 @@ type DB struct {
 	log            *slog.Logger
 	stmts          map[*sql.DB]*stmtCache
 	statements     atomic.Int64 // statements run by transactions, for tests and benchmarks
-	trace          atomic.Pointer[func(query string)]
+	trace          atomic.Pointer[func(query string, args []any)]
 }
 
-// TraceStatements calls fn with the text of every statement transactions
-// run from now on (nil stops): for tests that explain a statement budget.
-func (db *DB) TraceStatements(fn func(query string)) {
+// TraceStatements calls fn with the text and arguments of every statement
+// transactions run from now on (nil stops): for tests that explain a
+// statement budget or read the plans of a request's statements.
+func (db *DB) TraceStatements(fn func(query string, args []any)) {
 	if fn == nil {
 		db.trace.Store(nil)
 		return
@@ -54,10 +55,10 @@ func (db *DB) TraceStatements(fn func(query string)) {
 	db.trace.Store(&fn)
 }
 
-func (db *DB) counted(query string) {
+func (db *DB) counted(query string, args []any) {
 	db.statements.Add(1)
 	if fn := db.trace.Load(); fn != nil {
-		(*fn)(query)
+		(*fn)(query, args)
 	}
 }
 

@@ -18,6 +18,17 @@ func (tx *Tx) selectSQL(e *schema.Entity, query ordo.Query, args *sqldialect.Arg
 		return "", err
 	}
 	where += uniqueGuards(e, query.Conds, tx.db.dialect)
+	if len(query.AnyOf) > 0 {
+		var any []string
+		for _, c := range query.AnyOf {
+			alt, err := condsSQL(e, args, []ordo.Cond{c})
+			if err != nil {
+				return "", err
+			}
+			any = append(any, "(1 = 1"+alt+uniqueGuards(e, []ordo.Cond{c}, tx.db.dialect)+")")
+		}
+		where += " AND (" + strings.Join(any, " OR ") + ")"
+	}
 	var joins, orderBy string
 	if query.Filter != nil {
 		var cond string

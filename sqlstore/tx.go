@@ -27,7 +27,7 @@ type Tx struct {
 // query and exec run SQL through the pool's prepared-statement cache: SQLite
 // spends most of a short query parsing it otherwise.
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	tx.db.counted(query)
+	tx.db.counted(query, args)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -35,7 +35,7 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx.db.counted(query)
+	tx.db.counted(query, args)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -43,7 +43,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	tx.db.counted(query)
+	tx.db.counted(query, args)
 	if st := tx.stmts.get(query); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -82,8 +82,14 @@ func newETagToken() string {
 
 // where starts a WHERE clause with the tenant condition and the conds.
 func (tx *Tx) where(e *schema.Entity, args *sqldialect.Args, conds []ordo.Cond) (string, error) {
+	tenant := alias + ".tenant_id = " + args.AddRaw(tx.tenant)
+	rest, err := condsSQL(e, args, conds)
+	return tenant + rest, err
+}
+
+// condsSQL is " AND <cond>" for each of conds.
+func condsSQL(e *schema.Entity, args *sqldialect.Args, conds []ordo.Cond) (string, error) {
 	var b strings.Builder
-	b.WriteString(alias + ".tenant_id = " + args.AddRaw(tx.tenant))
 	for _, c := range conds {
 		f, ok := e.Field(c.Field)
 		if !ok {
@@ -141,8 +147,9 @@ func (tx *Tx) Find(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (o
 func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error {
 	args := tx.args()
 	var cols, vals strings.Builder
+	token := newETagToken()
 	cols.WriteString("tenant_id, " + etagColumn)
-	vals.WriteString(args.AddRaw(tx.tenant) + ", " + args.AddRaw(newETagToken()))
+	vals.WriteString(args.AddRaw(tx.tenant) + ", " + args.AddRaw(token))
 	for _, f := range e.Fields {
 		v, ok := r[f.Name]
 		if !ok {
@@ -151,8 +158,11 @@ func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error
 		cols.WriteString(", " + q(f.Name))
 		vals.WriteString(", " + args.Add(f.Kind, v))
 	}
-	_, err := tx.exec(ctx, "INSERT INTO "+q(e.Table)+" ("+cols.String()+") VALUES ("+vals.String()+")", args.List...)
-	return err
+	if _, err := tx.exec(ctx, "INSERT INTO "+q(e.Table)+" ("+cols.String()+") VALUES ("+vals.String()+")", args.List...); err != nil {
+		return err
+	}
+	r[ordo.ETagKey] = token
+	return nil
 }
 
 // Update implements ordo.Tx.
@@ -170,8 +180,9 @@ func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Re
 		return 0, nil
 	}
 	args := tx.args()
+	token := newETagToken()
 	var set strings.Builder
-	set.WriteString(etagColumn + " = " + args.AddRaw(newETagToken()))
+	set.WriteString(etagColumn + " = " + args.AddRaw(token))
 	for _, f := range e.Fields { // registry order keeps statements identical across calls
 		v, ok := changes[f.Name]
 		if !ok {
@@ -189,6 +200,7 @@ func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Re
 	if err != nil {
 		return 0, err
 	}
+	changes[ordo.ETagKey] = token
 	return res.RowsAffected()
 }
 
