@@ -181,7 +181,7 @@ func (db *DB) Explain(ctx context.Context, tenant int64, e *schema.Entity, q ord
 		if db.dialect.Name() == "postgres" {
 			explain = "EXPLAIN "
 		}
-		rows, err := tx.tx.QueryContext(ctx, explain+s, args.List...)
+		rows, err := tx.q.QueryContext(ctx, explain+s, args.List...)
 		if err != nil {
 			return err
 		}

@@ -35,7 +35,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, name string, seed func(o
 		return t, db.mapError(err)
 	}
 	if seed != nil {
-		if err := seed(&Tx{db: db, tx: sqlTx, tenant: t.ID, stmts: db.stmts[db.writer]}); err != nil {
+		if err := seed(&Tx{db: db, q: sqlTx, tx: sqlTx, tenant: t.ID, stmts: db.stmts[db.writer]}); err != nil {
 			return t, db.mapError(err)
 		}
 	}

@@ -18,36 +18,46 @@ import (
 // its WHERE clause with the tenant condition: this is the one place tenant
 // isolation is enforced.
 type Tx struct {
-	db     *DB
+	db *DB
+	// q runs the statements: the *sql.Tx, or for a read on PostgreSQL a
+	// pinned connection (see DB.runOnce). tx is the *sql.Tx when there is one.
+	q      queryer
 	tx     *sql.Tx
 	tenant int64
 	stmts  *stmtCache
+}
+
+// queryer is what *sql.Tx and *sql.Conn have in common.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // query and exec run SQL through the pool's prepared-statement cache: SQLite
 // spends most of a short query parsing it otherwise.
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	tx.db.counted(query, args)
-	if st := tx.stmts.get(query); st != nil {
+	if st := tx.stmts.get(query); st != nil && tx.tx != nil {
 		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return tx.tx.QueryContext(ctx, query, args...)
+	return tx.q.QueryContext(ctx, query, args...)
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	tx.db.counted(query, args)
-	if st := tx.stmts.get(query); st != nil {
+	if st := tx.stmts.get(query); st != nil && tx.tx != nil {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.tx.ExecContext(ctx, query, args...)
+	return tx.q.ExecContext(ctx, query, args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	tx.db.counted(query, args)
-	if st := tx.stmts.get(query); st != nil {
+	if st := tx.stmts.get(query); st != nil && tx.tx != nil {
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return tx.tx.QueryRowContext(ctx, query, args...)
+	return tx.q.QueryRowContext(ctx, query, args...)
 }
 
 var _ ordo.Tx = (*Tx)(nil)
