@@ -72,6 +72,12 @@ type Query struct {
 	Fields []string
 }
 
+// EntityQuery is a Query of one entity, for ListMany.
+type EntityQuery struct {
+	Entity *schema.Entity
+	Query  Query
+}
+
 // Order is one sort key on a field of the queried entity.
 type Order struct {
 	Field string
@@ -104,6 +110,10 @@ type Tx interface {
 	Find(ctx context.Context, e *schema.Entity, conds ...Cond) (Record, error)
 	// List returns the rows matching q.
 	List(ctx context.Context, e *schema.Entity, q Query) ([]Record, error)
+	// ListMany runs several List queries in one statement (one round trip)
+	// and returns their rows in the same order. The queries take only Conds
+	// and AnyOf (no filter, order, limit or field list).
+	ListMany(ctx context.Context, qs []EntityQuery) ([][]Record, error)
 	// Count counts the rows matching q (Limit and Offset ignored).
 	Count(ctx context.Context, e *schema.Entity, q Query) (int64, error)
 	// Insert stores a complete record and sets r[ETagKey] to the row's new

@@ -219,7 +219,7 @@ func TestSeedPutStatementBudget(t *testing.T) {
 		for _, run := range []struct {
 			name   string
 			budget int64
-		}{{"first PUT, inserting the graph", 75}, {"re-sent PUT, nothing embedded changes", 45}} {
+		}{{"first PUT, inserting the graph", 30}, {"re-sent PUT, nothing embedded changes", 8}} {
 			var ran []string
 			srv.DB.TraceStatements(func(q string, _ []any) { ran = append(ran, strings.Join(strings.Fields(q), " ")) })
 			c.Must(200, "PUT", path, body)

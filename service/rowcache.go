@@ -6,9 +6,9 @@ import (
 )
 
 // A write request resolves many rows: every embedded object, x_id and x_code
-// of its body (the seed's PUT names sixteen). Instead of one query per
-// reference, prefetch walks the body once and reads, per entity table, every
-// row it names by id or ERP key in one query; lookups during the write are
+// of its body (the seed's PUT names sixteen tables). Instead of one query per
+// reference, prefetch walks the body once and reads every row it names by id
+// or ERP key, of every table, in one statement; lookups during the write are
 // then answered from the request's row cache. Rows the request writes are
 // put back into the cache, and an entity whose rows a statement changed in
 // bulk (a cascade) is dropped from it, so the cache never serves a row older
@@ -103,9 +103,9 @@ func (wt *wanted) add(list *[]string, v string) {
 	*list = append(*list, v)
 }
 
-// prefetch reads, one query per entity, the rows that body (a body of e)
-// and its embedded objects name by id or ERP key, and caches them, found or
-// not. Values that do not parse are left to validation.
+// prefetch reads, in one statement, the rows that body (a body of e) and its
+// embedded objects name by id or ERP key, and caches them, found or not.
+// Values that do not parse are left to validation.
 func (w *writer) prefetch(e *schema.Entity, body map[string]any) error {
 	want := map[*schema.Entity]*wanted{}
 	var order []*schema.Entity // a fixed order: the same statements every time
@@ -145,6 +145,7 @@ func (w *writer) prefetch(e *schema.Entity, body map[string]any) error {
 		}
 	}
 	walk(e, body, 0)
+	var queries []ordo.EntityQuery
 	for _, target := range order {
 		wt := want[target]
 		var anyOf []ordo.Cond
@@ -154,13 +155,16 @@ func (w *writer) prefetch(e *schema.Entity, body map[string]any) error {
 		if len(wt.keys) > 0 {
 			anyOf = append(anyOf, ordo.Cond{Field: target.ERPKey, Value: wt.keys})
 		}
-		if anyOf == nil {
-			continue
+		if anyOf != nil {
+			queries = append(queries, ordo.EntityQuery{Entity: target, Query: ordo.Query{AnyOf: anyOf}})
 		}
-		rows, err := w.tx.List(w.ctx, target, ordo.Query{AnyOf: anyOf})
-		if err != nil {
-			return err
-		}
+	}
+	found, err := w.tx.ListMany(w.ctx, queries)
+	if err != nil {
+		return err
+	}
+	for qi, eq := range queries {
+		target, wt, rows := eq.Entity, want[eq.Entity], found[qi]
 		for _, id := range wt.ids {
 			w.rows.put(target, "id", id, nil)
 		}

@@ -5,6 +5,7 @@
 package sqldialect
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ type Dialect interface {
 	IsDataError(err error) bool
 	// IsUnavailable reports a lost or refused connection.
 	IsUnavailable(err error) bool
+	// UnionColumn is the expression for a column of kind k in a UNION ALL
+	// of different tables (each position must have one type on PostgreSQL),
+	// and ScanUnion reads it back.
+	UnionColumn(k schema.Kind, col string) string
+	ScanUnion(k schema.Kind, raw any) (any, error)
 }
 
 // Quote quotes an identifier; both databases use double quotes, and quoting
@@ -110,4 +116,43 @@ func parseSQLiteDate(s string) (time.Time, error) {
 		return time.Parse(time.RFC3339Nano, s)
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC), nil
+}
+
+// SQLite columns have no fixed type: a UNION ALL carries them as they are.
+func (SQLite) UnionColumn(k schema.Kind, col string) string { return col }
+
+func (d SQLite) ScanUnion(k schema.Kind, raw any) (any, error) { return d.Scan(k, raw) }
+
+// PostgreSQL carries every column of a UNION ALL as text; dates in the fixed
+// UTC form SQLite stores, so one parser reads both.
+func (Postgres) UnionColumn(k schema.Kind, col string) string {
+	if k == schema.KindDate {
+		return `to_char(` + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+	}
+	return col + "::text"
+}
+
+func (Postgres) ScanUnion(k schema.Kind, raw any) (any, error) {
+	var s string
+	switch v := raw.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return nil, fmt.Errorf("postgres: cannot read %T as text of %s", raw, k)
+	}
+	switch k {
+	case schema.KindString, schema.KindGUID:
+		return s, nil
+	case schema.KindInt:
+		return strconv.ParseInt(s, 10, 64)
+	case schema.KindDecimal:
+		return strconv.ParseFloat(s, 64)
+	case schema.KindBool:
+		return s == "true", nil
+	case schema.KindDate:
+		return parseSQLiteDate(s)
+	}
+	return nil, fmt.Errorf("postgres: cannot read %q as %s", s, k)
 }

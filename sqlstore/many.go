@@ -1,0 +1,94 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
+)
+
+// ListMany implements ordo.Tx: the queries become the members of one UNION
+// ALL, each row tagged with its query's position and padded with NULLs to
+// the widest entity, so a request that needs rows of many tables (the
+// references of a body) pays one statement and one round trip.
+func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Record, error) {
+	out := make([][]ordo.Record, len(qs))
+	if len(qs) == 0 {
+		return out, nil
+	}
+	width := 0
+	for _, eq := range qs {
+		width = max(width, len(eq.Entity.Fields))
+	}
+	d := tx.db.dialect
+	args := tx.args()
+	var b strings.Builder
+	for i, eq := range qs {
+		qr := eq.Query
+		if qr.Filter != nil || qr.OrderBy != nil || qr.Limit != 0 || qr.Offset != 0 || qr.Fields != nil || qr.ForUpdate {
+			return nil, errors.New("sqlstore: ListMany takes conditions only")
+		}
+		from, err := tx.selectSQL(eq.Entity, qr, args)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT " + strconv.Itoa(i) + ", " + d.UnionColumn(schema.KindString, alias+"."+etagColumn))
+		for _, f := range eq.Entity.Fields {
+			b.WriteString(", " + d.UnionColumn(f.Kind, alias+"."+q(f.Name)))
+		}
+		for k := len(eq.Entity.Fields); k < width; k++ {
+			b.WriteString(", " + d.UnionColumn(schema.KindString, "NULL"))
+		}
+		b.WriteString(" " + from)
+	}
+	rows, err := tx.query(ctx, b.String(), args.List...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	raw := make([]any, width+2)
+	ptrs := make([]any, len(raw))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		n, err := unionIndex(raw[0])
+		if err != nil || n < 0 || n >= len(qs) {
+			return nil, fmt.Errorf("sqlstore: ListMany: bad query index %v", raw[0])
+		}
+		e := qs[n].Entity
+		rec := make(ordo.Record, len(e.Fields)+1)
+		for i, f := range e.Fields {
+			v, err := d.ScanUnion(f.Kind, raw[i+2])
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", e.Name, f.Name, err)
+			}
+			rec[f.Name] = v
+		}
+		if tok, _ := d.ScanUnion(schema.KindString, raw[1]); tok != nil && tok != "" {
+			rec[ordo.ETagKey] = tok
+		}
+		out[n] = append(out[n], rec)
+	}
+	return out, rows.Err()
+}
+
+func unionIndex(v any) (int, error) {
+	switch n := v.(type) {
+	case int64:
+		return int(n), nil
+	case int32:
+		return int(n), nil
+	}
+	return 0, fmt.Errorf("%T", v)
+}
