@@ -308,8 +308,36 @@ func AppendJSON(b []byte, k Kind, v any) []byte {
 }
 
 // AppendDate writes t as UTC ISO-8601 with a Z.
+// It writes the digits itself rather than through time.AppendFormat, which
+// was a tenth of the cost of encoding a page of jobs (15 dates a row); the
+// output is the same: fractional seconds without trailing zeros.
 func AppendDate(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.999999Z")
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.999999Z")
+	}
+	two := func(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+	b = two(two(b, y/100), y%100)
+	b = two(append(b, '-'), int(mo))
+	b = two(append(b, '-'), d)
+	b = two(append(b, 'T'), h)
+	b = two(append(b, ':'), mi)
+	b = two(append(b, ':'), s)
+	if us := t.Nanosecond() / 1000; us > 0 {
+		digits := [6]byte{}
+		for i := 5; i >= 0; i-- {
+			digits[i] = byte('0' + us%10)
+			us /= 10
+		}
+		n := 6
+		for n > 0 && digits[n-1] == '0' {
+			n--
+		}
+		b = append(append(b, '.'), digits[:n]...)
+	}
+	return append(b, 'Z')
 }
 
 // FormatValue renders v as the text an OData URL or a message would show.
