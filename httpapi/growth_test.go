@@ -259,12 +259,18 @@ func TestGrowthGuard(t *testing.T) {
 		t.Skip("builds 50,000 jobs per database")
 	}
 	testenv.Each(t, func(t *testing.T, dsn string) {
-		small := buildGrowth(t, dsn, 1000)
+		smallN, bigN := 1000, 50000
+		if env := os.Getenv("ORDO_GROWTH_GUARD_SIZES"); env != "" { // e.g. 10000,1000000 for the 1M comparison
+			if _, err := fmt.Sscanf(env, "%d,%d", &smallN, &bigN); err != nil || smallN < 1000 || bigN < smallN {
+				t.Fatalf("ORDO_GROWTH_GUARD_SIZES=%q: want two sizes, small,big, of at least 1000", env)
+			}
+		}
+		small := buildGrowth(t, dsn, smallN)
 		bigDSN := testenv.SQLite(t)
 		if strings.HasPrefix(dsn, "postgres") {
 			bigDSN = testenv.Postgres(t)
 		}
-		big := buildGrowth(t, bigDSN, 50000)
+		big := buildGrowth(t, bigDSN, bigN)
 		const k = 41
 		check := func(what string, a *growthEnv, sa growthScenario, b *growthEnv, sb growthScenario) {
 			t.Helper()
@@ -283,12 +289,12 @@ func TestGrowthGuard(t *testing.T) {
 				t.Errorf("%s: p50 %.2f ms is %.1fx the %.2f ms of the small case", what, ms(rb), ratio, ms(ra))
 			}
 		}
-		for _, name := range []string{"GET job", "POST flat job", "PATCH 1 field, big project", "PATCH status, big project", "DELETE job"} {
+		for _, name := range []string{"GET job", "POST flat job", "PUT seed job", "PATCH 1 field, big project", "PATCH status, big project", "DELETE job", "delta page, $select 3"} {
 			s := growthScenarioNamed(name)
-			check(name+", 50k jobs against 1k", small, s, big, s)
+			check(fmt.Sprintf("%s, %d jobs against %d", name, bigN, smallN), small, s, big, s)
 		}
 		// The same tenant: a job of the big project against one of the small.
-		check("PATCH, 49k-job project against 1k", big, growthScenarioNamed("PATCH 1 field, 1k project"), big, growthScenarioNamed("PATCH 1 field, big project"))
+		check(fmt.Sprintf("PATCH, %d-job project against 1k", bigN-1000), big, growthScenarioNamed("PATCH 1 field, 1k project"), big, growthScenarioNamed("PATCH 1 field, big project"))
 
 		// The plans of every statement the requests run: none may scan the
 		// tenant's jobs.

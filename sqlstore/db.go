@@ -101,7 +101,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		// tenant's indexes in memory at a million jobs (SQLite's default cache
 		// is 2 MiB), so a read by key costs the same at 10k rows and at 1M.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(OFF)" +
-			"&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)"
+			"&_pragma=cache_size(-32768)&_pragma=mmap_size(2147418112)"
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 		w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 		if err != nil {
