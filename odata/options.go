@@ -3,6 +3,7 @@ package odata
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,9 +42,41 @@ type OrderKey struct {
 	col   *colNode
 }
 
-// The system query options this package knows; any other name starting with
-// '$' is an error (a misspelt $fitler must not silently return every row).
+// The system query options this package parses; any other name is an
+// error (a misspelt $fitler must not silently return every row).
 var optionNames = []string{"$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count"}
+
+// httpOptions are the system query options the HTTP layer handles itself.
+var httpOptions = []string{"$skiptoken", "$format", "$apply"}
+
+// unsupportedOptions are OData's other system query options: named in a
+// 400 that says they are not supported, rather than as unknown.
+var unsupportedOptions = []string{"$search", "$compute", "$levels", "$index", "$schemaversion", "$deltatoken", "$id"}
+
+// CanonicalOption gives the name of the system query option a query string
+// key stands for, as OData 4.01 reads it: in any case, with or without its
+// '$' ("filter", "$OrderBy" → "$filter", "$orderby"). ok is false for any
+// other key; a parameter alias (@name) is neither.
+func CanonicalOption(key string) (name string, ok bool) {
+	name = strings.ToLower(key)
+	if !strings.HasPrefix(name, "$") {
+		name = "$" + name
+	}
+	for _, list := range [][]string{optionNames, httpOptions, unsupportedOptions} {
+		for _, n := range list {
+			if n == name {
+				return name, true
+			}
+		}
+	}
+	return "", false
+}
+
+// UnknownOption is the error for a query string key that is neither a
+// system query option nor a parameter alias.
+func UnknownOption(key string) error {
+	return &Error{Option: key, Pos: -1, Msg: fmt.Sprintf("unknown query option '%s'; the supported ones are %s (in any case, with or without '$'), $skiptoken, $format, $apply and parameter aliases (@name)", key, strings.Join(optionNames, ", "))}
+}
 
 func knownOption(name string) bool {
 	for _, n := range optionNames {
@@ -55,24 +88,29 @@ func knownOption(name string) bool {
 }
 
 // ParseQuery parses and resolves the system query options in values against
-// e. Parameters that do not start with '$' are ignored; unknown '$' options
-// and options given twice are errors. Errors are *Error.
+// e. Option names are read as CanonicalOption reads them; @name keys are
+// parameter aliases; any other key, and an option given twice, is an error.
+// Errors are *Error.
 //
 // Note that url.ParseQuery (and so Request.URL.Query) drops a pair that
 // contains ';', which $expand's nested options use: prefer ParseRawQuery with
 // Request.URL.RawQuery.
 func ParseQuery(e *schema.Entity, values url.Values, lim Limits) (*Query, error) {
 	opts := map[string]string{}
-	for k, v := range values {
-		if !strings.HasPrefix(k, "$") {
-			continue
-		}
-		if len(v) > 1 {
-			return nil, &Error{Option: k, Pos: -1, Msg: "the option is given more than once"}
-		}
-		opts[k] = v[0]
+	aliases := map[string]string{}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
 	}
-	q, err := parseQuery(e, opts, lim.withDefaults())
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range values[k] {
+			if err := addOption(opts, aliases, k, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	q, err := parseQuery(e, opts, aliases, lim.withDefaults())
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +125,7 @@ func ParseRawQuery(e *schema.Entity, rawQuery string, lim Limits) (*Query, error
 		return nil, &Error{Pos: -1, Msg: fmt.Sprintf("the query string is %d bytes long; the maximum query length is %d", len(rawQuery), lim.MaxQueryLength)}
 	}
 	opts := map[string]string{}
+	aliases := map[string]string{}
 	for _, pair := range strings.Split(rawQuery, "&") {
 		if pair == "" {
 			continue
@@ -96,40 +135,52 @@ func ParseRawQuery(e *schema.Entity, rawQuery string, lim Limits) (*Query, error
 		if err != nil {
 			return nil, &Error{Pos: -1, Msg: "malformed query string: bad percent-encoding in " + strconv.Quote(rawKey)}
 		}
-		if !strings.HasPrefix(k, "$") {
-			continue
-		}
 		v, err := url.QueryUnescape(rawVal)
 		if err != nil {
 			return nil, &Error{Option: k, Pos: -1, Msg: "bad percent-encoding in the value"}
 		}
-		if _, dup := opts[k]; dup {
-			return nil, &Error{Option: k, Pos: -1, Msg: "the option is given more than once"}
+		if err := addOption(opts, aliases, k, v); err != nil {
+			return nil, err
 		}
-		opts[k] = v
 	}
-	q, err := parseQuery(e, opts, lim.withDefaults())
+	q, err := parseQuery(e, opts, aliases, lim.withDefaults())
 	if err != nil {
 		return nil, err
 	}
 	return q, nil
 }
 
-func parseQuery(e *schema.Entity, opts map[string]string, lim Limits) (*Query, *Error) {
-	var unknown []string
-	for k := range opts {
-		if !knownOption(k) {
-			unknown = append(unknown, k)
+// addOption files one query string pair: a system query option under its
+// canonical name, a parameter alias, or an error. The HTTP layer's own
+// options ($skiptoken, $format, $apply) are skipped.
+func addOption(opts, aliases map[string]string, k, v string) *Error {
+	if strings.HasPrefix(k, "@") {
+		if len(k) == 1 || !isIdentStart(k[1]) || k[1] == '$' || identEnd(k, 1) != len(k) {
+			return &Error{Option: k, Pos: -1, Msg: "a parameter alias is @ and a name, e.g. @title"}
 		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		k := unknown[0]
-		if knownOption(strings.ToLower(k)) {
-			return nil, &Error{Option: k, Pos: -1, Msg: "option names are lower case: write " + strings.ToLower(k)}
+		if _, dup := aliases[k]; dup {
+			return &Error{Option: k, Pos: -1, Msg: "the parameter alias is given more than once"}
 		}
-		return nil, &Error{Option: k, Pos: -1, Msg: "unknown query option; the supported ones are " + strings.Join(optionNames, ", ")}
+		aliases[k] = v
+		return nil
 	}
+	name, ok := CanonicalOption(k)
+	switch {
+	case !ok:
+		return UnknownOption(k).(*Error)
+	case slices.Contains(unsupportedOptions, name):
+		return &Error{Option: k, Pos: -1, Msg: name + " is not supported by this service (see docs/odata.md)"}
+	case slices.Contains(httpOptions, name):
+		return nil
+	}
+	if _, dup := opts[name]; dup {
+		return &Error{Option: k, Pos: -1, Msg: "the option is given more than once (" + name + ")"}
+	}
+	opts[name] = v
+	return nil
+}
+
+func parseQuery(e *schema.Entity, opts, aliases map[string]string, lim Limits) (*Query, *Error) {
 	raw := &rawOptions{}
 	for _, name := range optionNames {
 		text, ok := opts[name]
@@ -139,10 +190,14 @@ func parseQuery(e *schema.Entity, opts map[string]string, lim Limits) (*Query, *
 		if err := checkText(name, text, lim); err != nil {
 			return nil, err
 		}
+		if text != "" && isSpace(text[0]) {
+			return nil, &Error{Option: name, Pos: 0, Msg: "the value starts with a space; the OData grammar allows none after '='"}
+		}
 		p, err := newParser(name, text, 0, lim)
 		if err != nil {
 			return nil, err
 		}
+		p.aliases = aliases
 		if err := p.topOption(raw, name); err != nil {
 			return nil, err
 		}
@@ -221,10 +276,10 @@ func (p *parser) value(raw *rawOptions, name string, level int) {
 		raw.skip = p.parseCount(name)
 	case "$count":
 		t := p.next()
-		if t.kind != tokIdent || (t.text != "true" && t.text != "false") {
+		if t.kind != tokIdent || (!strings.EqualFold(t.text, "true") && !strings.EqualFold(t.text, "false")) {
 			p.fail(t.pos, "expected true or false, found %s", t.describe())
 		}
-		raw.count = t.text == "true"
+		raw.count = strings.EqualFold(t.text, "true")
 	}
 }
 
@@ -246,14 +301,12 @@ func (p *parser) parseOrderBy() []orderItem {
 	for {
 		x := p.parseExpr("")
 		it := orderItem{x: x}
-		switch t := p.peek(); {
+		switch {
 		case p.isWord("asc"):
 			p.next()
 		case p.isWord("desc"):
 			p.next()
 			it.desc = true
-		case t.kind == tokIdent && (strings.EqualFold(t.text, "asc") || strings.EqualFold(t.text, "desc")):
-			p.fail(t.pos, "write '%s' in lower case", strings.ToLower(t.text))
 		}
 		items = append(items, it)
 		t := p.peek()
@@ -330,16 +383,21 @@ func (p *parser) parseNested(level int, nav token) *rawOptions {
 	raw := &rawOptions{nested: p.option}
 	for {
 		name := p.next()
-		if name.kind != tokIdent || !strings.HasPrefix(name.text, "$") {
+		if name.kind != tokIdent {
 			p.fail(name.pos, "expected a query option such as $select=... in the parentheses of %s, found %s", nav.text, name.describe())
 		}
-		if !knownOption(name.text) {
+		canon, ok := CanonicalOption(name.text)
+		if !ok || !knownOption(canon) {
 			p.fail(name.pos, "unknown query option %s; the supported ones are %s", name.text, strings.Join(optionNames, ", "))
 		}
-		if _, dup := raw.set[name.text]; dup {
+		if _, dup := raw.set[canon]; dup {
 			p.fail(name.pos, "%s is given more than once for %s", name.text, nav.text)
 		}
-		p.expect(tokEquals, "'=' after "+name.text)
+		eq := p.expect(tokEquals, "'=' after "+name.text)
+		if t := p.peek(); t.kind != tokEOF && t.pos > eq.pos+1 {
+			p.fail(eq.pos+1, "a space after '=' is not allowed by the OData grammar")
+		}
+		name.text = canon
 		start, depth := p.i, 0
 	scan:
 		for {

@@ -2,6 +2,7 @@ package odata
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,7 @@ const (
 	tyDate     // a date-time (schema.KindDate)
 	tyDateOnly // the result of date()
 	tyTime     // the result of time()
+	tyDuration // a duration literal, or the difference of two date-times
 )
 
 func (t typ) String() string {
@@ -43,6 +45,8 @@ func (t typ) String() string {
 		return "a date"
 	case tyTime:
 		return "a time of day"
+	case tyDuration:
+		return "a duration"
 	}
 	return "null"
 }
@@ -78,12 +82,24 @@ type scope struct {
 	name   string // the lambda variable; "" for the main entity
 }
 
-// colNode is a column reached from a scope's row through to-one navigations.
+// colNode is a column reached from a scope's row through to-one navigations,
+// or, when count is set, the number of rows of that row's collection count
+// (nav/$count; field is then countField).
 type colNode struct {
 	scope *scope
 	navs  []*Navigation
 	field *schema.Field
+	count *Navigation
 }
+
+// countField stands for the value of nav/$count.
+var countField = &schema.Field{Name: "$count", Kind: schema.KindInt, ReadOnly: true}
+
+// constNode is a condition known without looking at a row (a comparison
+// with NaN, which IEEE 754 makes false, or true for ne).
+type constNode struct{ v bool }
+
+func (constNode) typ() typ { return tyBool }
 
 // litNode is a constant in its schema Go representation; a date (tyDateOnly)
 // is a time.Time at midnight UTC and a time of day a time.Duration.
@@ -135,7 +151,12 @@ func (n *negNode) typ() typ     { return n.x.typ() }
 func (c *callNode) typ() typ    { return c.t }
 func (*inNode) typ() typ        { return tyBool }
 func (*lambdaNode) typ() typ    { return tyBool }
-func (c *colNode) path() string { return navPath(c.navs, c.field.Name) }
+func (c *colNode) path() string {
+	if c.count != nil {
+		return navPath(c.navs, c.count.Name+"/$count")
+	}
+	return navPath(c.navs, c.field.Name)
+}
 
 func navPath(navs []*Navigation, last string) string {
 	var b strings.Builder
@@ -209,13 +230,14 @@ func brief(x Expr) string {
 	return s
 }
 
-func isLiteral(x Expr) bool {
-	_, ok := x.(*Literal)
-	return ok
-}
-
 func (r *resolver) resolve(x Expr, hint typ) node {
 	switch x := x.(type) {
+	case *Alias:
+		saved := r.option
+		r.option = x.Name
+		n := r.resolve(x.Value, hint)
+		r.option = saved
+		return n
 	case *Literal:
 		return r.literal(x, hint)
 	case *Path:
@@ -230,9 +252,10 @@ func (r *resolver) resolve(x Expr, hint typ) node {
 			}
 			return &notNode{n}
 		}
-		if !n.typ().numeric() {
-			r.fail(x.X.Pos(), "unary '-' needs a number, but %s is %s", brief(x.X), n.typ())
+		if !n.typ().numeric() && n.typ() != tyDuration {
+			r.fail(x.X.Pos(), "unary '-' needs a number or a duration, but %s is %s", brief(x.X), n.typ())
 		}
+		r.finite(x.X, n)
 		return &negNode{n}
 	case *Call:
 		return r.call(x)
@@ -258,6 +281,8 @@ func (r *resolver) literal(x *Literal, hint typ) node {
 			return &litNode{t: tyDateOnly, v: schema.ZeroDate}
 		case tyTime:
 			return &litNode{t: tyTime, v: time.Duration(0)}
+		case tyDuration:
+			return &litNode{t: tyDuration, v: Duration(0)}
 		}
 		return &litNode{t: hint, v: schema.KindZero(kindOf(hint))}
 	case LitString:
@@ -287,6 +312,12 @@ func (r *resolver) literal(x *Literal, hint typ) node {
 				r.fail(x.At, "%s is not a GUID", x.Raw)
 			}
 			return &litNode{t: tyGUID, v: g}
+		case tyDuration:
+			d, msg := parseDuration(s)
+			if msg != "" {
+				r.fail(x.At, "%s is not a duration: %s; write e.g. duration'P1DT2H30M'", x.Raw, msg)
+			}
+			return &litNode{t: tyDuration, v: d}
 		}
 		return &litNode{t: tyString, v: s}
 	case LitInt:
@@ -309,6 +340,8 @@ func (r *resolver) literal(x *Literal, hint typ) node {
 		return &litNode{t: tyDate, v: x.Value}
 	case LitTimeOfDay:
 		return &litNode{t: tyTime, v: x.Value}
+	case LitDuration:
+		return &litNode{t: tyDuration, v: x.Value}
 	}
 	panic("odata: unknown literal kind")
 }
@@ -333,14 +366,65 @@ func kindOf(t typ) schema.Kind {
 }
 
 // pair resolves the operands of a binary operator, resolving a literal after
-// the other side so that it can take that side's type.
-func (r *resolver) pair(l, rt Expr) (node, node) {
+// the other side so that it can take that side's type (hint turns that type
+// into the literal's: a date-time plus a quoted duration).
+func (r *resolver) pair(l, rt Expr, hint func(other typ, lit Expr) typ) (node, node) {
+	if hint == nil {
+		hint = func(other typ, _ Expr) typ { return other }
+	}
 	if isLiteral(l) && !isLiteral(rt) {
 		rn := r.resolve(rt, tyNull)
-		return r.resolve(l, rn.typ()), rn
+		return r.resolve(l, hint(rn.typ(), l)), rn
 	}
 	ln := r.resolve(l, tyNull)
-	return ln, r.resolve(rt, ln.typ())
+	return ln, r.resolve(rt, hint(ln.typ(), rt))
+}
+
+// isLiteral reports a literal, or an alias standing for one.
+func isLiteral(x Expr) bool {
+	switch x := x.(type) {
+	case *Literal:
+		return true
+	case *Alias:
+		return isLiteral(x.Value)
+	}
+	return false
+}
+
+// special reports a literal INF, -INF or NaN.
+func special(n node) (nan, inf bool) {
+	l, ok := n.(*litNode)
+	if !ok {
+		return false, false
+	}
+	f, ok := l.v.(float64)
+	return ok && math.IsNaN(f), ok && math.IsInf(f, 0)
+}
+
+// finite fails on INF or NaN where only a comparison may take them: the
+// databases disagree on what arithmetic with them gives.
+func (r *resolver) finite(x Expr, n node) {
+	if nan, inf := special(n); nan || inf {
+		r.fail(x.Pos(), "INF and NaN can only be compared (eq, ne, gt, ge, lt, le, in), not computed with")
+	}
+}
+
+// arithHint gives a quoted literal next to a date-time in add/sub the type
+// it most likely has: a duration ('P1D'), else a date-time.
+func arithHint(other typ, lit Expr) typ {
+	if other != tyDate {
+		return other
+	}
+	for a, ok := lit.(*Alias); ok; a, ok = lit.(*Alias) {
+		lit = a.Value
+	}
+	if l, ok := lit.(*Literal); ok && l.Kind == LitString {
+		s := strings.TrimLeft(l.Value.(string), "+-")
+		if strings.HasPrefix(s, "P") || strings.HasPrefix(s, "p") {
+			return tyDuration
+		}
+	}
+	return other
 }
 
 func (r *resolver) binary(x *Binary) node {
@@ -357,30 +441,74 @@ func (r *resolver) binary(x *Binary) node {
 			}
 		}
 		return &binNode{op: x.Op, l: l, r: rn, t: tyBool}
-	case "add", "sub", "mul", "div", "mod":
-		l, rn := r.pair(x.L, x.R)
+	case "add", "sub", "mul", "div", "divby", "mod":
+		l, rn := r.pair(x.L, x.R, arithHint)
+		r.finite(x.L, l)
+		r.finite(x.R, rn)
+		if t, ok := dateArith(x.Op, l.typ(), rn.typ()); ok {
+			return &binNode{op: x.Op, l: l, r: rn, t: t}
+		}
 		for _, side := range []struct {
 			x Expr
 			n node
 		}{{x.L, l}, {x.R, rn}} {
 			if !side.n.typ().numeric() {
+				if x.Op == "add" || x.Op == "sub" {
+					r.fail(side.x.Pos(), "'%s' needs numbers, or a date-time and a duration, but %s is %s (with %s on the other side)", x.Op, brief(side.x), side.n.typ(), other(l, rn, side.n).typ())
+				}
 				r.fail(side.x.Pos(), "'%s' needs numbers on both sides, but %s is %s", x.Op, brief(side.x), side.n.typ())
 			}
 		}
 		t := tyInt
-		if l.typ() == tyDecimal || rn.typ() == tyDecimal {
+		if l.typ() == tyDecimal || rn.typ() == tyDecimal || x.Op == "divby" {
 			t = tyDecimal
 		}
 		return &binNode{op: x.Op, l: l, r: rn, t: t}
 	}
-	l, rn := r.pair(x.L, x.R)
+	l, rn := r.pair(x.L, x.R, nil)
 	r.comparable(x.Op, x.At, x.L, l, x.R, rn)
+	if nan, _ := special(l); nan {
+		return constNode{x.Op == "ne"}
+	}
+	if nan, _ := special(rn); nan {
+		return constNode{x.Op == "ne"}
+	}
 	return &binNode{op: x.Op, l: l, r: rn, t: tyBool}
+}
+
+func other(a, b, n node) node {
+	if n == a {
+		return b
+	}
+	return a
+}
+
+// dateArith is the type of date-time and duration arithmetic, as the OData
+// ABNF allows it: date-time ± duration, duration + date-time, date-time -
+// date-time, duration ± duration.
+func dateArith(op string, l, r typ) (typ, bool) {
+	if op != "add" && op != "sub" {
+		return tyNull, false
+	}
+	switch {
+	case l == tyDate && r == tyDuration:
+		return tyDate, true
+	case op == "add" && l == tyDuration && r == tyDate:
+		return tyDate, true
+	case op == "sub" && l == tyDate && r == tyDate:
+		return tyDuration, true
+	case l == tyDuration && r == tyDuration:
+		return tyDuration, true
+	}
+	return tyNull, false
 }
 
 // comparable checks that op may compare a and b.
 func (r *resolver) comparable(op string, pos int, ax Expr, a node, bx Expr, b node) {
 	at, bt := a.typ(), b.typ()
+	if nan, inf := special(a); (nan || inf) && isLiteral(bx) {
+		r.fail(pos, "'%s' cannot compare two constants", op)
+	}
 	if at == tyNull && bt == tyNull {
 		r.fail(pos, "'%s' cannot compare null with null: one side must be a property or an expression", op)
 	}
@@ -401,6 +529,9 @@ func (r *resolver) in(x *In) node {
 	for _, it := range x.List {
 		l := r.literal(it, n.typ()).(*litNode)
 		r.comparable("in", it.At, x.X, n, it, l)
+		if nan, _ := special(l); nan {
+			continue // equal to nothing
+		}
 		out.items = append(out.items, l)
 	}
 	return out
@@ -435,6 +566,7 @@ func (r *resolver) call(x *Call) node {
 	for i, a := range x.Args {
 		want := sig[i]
 		n := r.resolve(a, want[0])
+		r.finite(a, n)
 		ok := false
 		for _, w := range want {
 			ok = ok || n.typ() == w
@@ -502,9 +634,6 @@ func (r *resolver) walk(segs []Segment) (*scope, []*Navigation, *schema.Entity, 
 // unknown fails on a name e does not have, suggesting a close one among its
 // fields and/or navigations.
 func (r *resolver) unknown(e *schema.Entity, s Segment, fields, navs bool) {
-	if low := strings.ToLower(s.Name); low != s.Name && (operators[low] || low == "asc" || low == "desc") {
-		r.fail(s.At, "unknown property '%s' of %s (operators are lower case: write '%s')", s.Name, e.Name, low)
-	}
 	if hint := suggest(e, s.Name, fields, navs); hint != "" {
 		r.fail(s.At, "unknown property '%s' of %s (did you mean '%s'?)", s.Name, e.Name, hint)
 	}
@@ -515,6 +644,9 @@ func (r *resolver) unknown(e *schema.Entity, s Segment, fields, navs bool) {
 // value stands for its _id column, so "project eq null" asks for an unset
 // project.
 func (r *resolver) path(x *Path) *colNode {
+	if segs := x.Segments; len(segs) > 1 && segs[len(segs)-1].Name == "$count" {
+		return r.count(x)
+	}
 	sc, navs, e, last := r.walkPath(x)
 	if f, ok := e.Field(last.Name); ok {
 		return &colNode{scope: sc, navs: navs, field: f}
@@ -527,6 +659,28 @@ func (r *resolver) path(x *Path) *colNode {
 		r.fail(last.At, "%s is a collection: use %s/any(x: ...) or %s/all(x: ...)", last.Name, last.Name, last.Name)
 	}
 	return &colNode{scope: sc, navs: navs, field: e.MustField(nav.Ref.IDField)}
+}
+
+// count resolves coll/$count (and nav/coll/$count through to-one
+// navigations): the number of rows of a to-many navigation.
+func (r *resolver) count(x *Path) *colNode {
+	segs := x.Segments[:len(x.Segments)-1]
+	last := segs[len(segs)-1]
+	if len(segs) == 1 && (last.Name == "$it" || r.isVar(last.Name)) {
+		r.fail(x.Segments[len(x.Segments)-1].At, "$count needs a collection, e.g. job_planning/$count")
+	}
+	sc, navs, e, last := r.walk(segs)
+	coll, ok := NavigationOf(e, last.Name)
+	switch {
+	case !ok:
+		if _, isField := e.Field(last.Name); isField {
+			r.fail(last.At, "%s is a property of %s, not a collection: $count needs a collection", last.Name, e.Name)
+		}
+		r.unknown(e, last, false, true)
+	case !coll.Many:
+		r.fail(last.At, "%s is a single navigation, not a collection: $count needs a collection", last.Name)
+	}
+	return &colNode{scope: sc, navs: navs, field: countField, count: coll}
 }
 
 // walkPath is walk with a better position for a path that names only a variable.
