@@ -28,8 +28,9 @@ type rawQuery struct {
 }
 
 type rawPair struct {
-	key string // decoded
-	raw string // as sent
+	key  string // decoded
+	name string // the system query option's canonical name (odata.CanonicalOption), else key
+	raw  string // as sent
 }
 
 // splitQuery splits a raw query string on '&' only (';' belongs to $expand).
@@ -45,13 +46,17 @@ func splitQuery(raw string) (*rawQuery, error) {
 		if err != nil {
 			return nil, ordo.Errorf(ordo.EInvalid, "malformed query string: bad percent-encoding in %q", rawKey)
 		}
-		switch key {
+		name := key
+		if canon, ok := odata.CanonicalOption(key); ok {
+			name = canon
+		}
+		switch name {
 		case "$skiptoken", "$format":
 			val, err := url.QueryUnescape(rawVal)
 			if err != nil {
 				return nil, ordo.Errorf(ordo.EInvalid, "%s: bad percent-encoding in the value", key)
 			}
-			if key == "$format" {
+			if name == "$format" {
 				if out.hasFormat {
 					return nil, ordo.Errorf(ordo.EInvalid, "$format: the option is given more than once")
 				}
@@ -66,7 +71,7 @@ func splitQuery(raw string) (*rawQuery, error) {
 				return nil, ordo.Errorf(ordo.EInvalid, "$skiptoken: empty token; use the @odata.nextLink of the previous page as it is")
 			}
 		default:
-			out.pairs = append(out.pairs, rawPair{key: key, raw: pair})
+			out.pairs = append(out.pairs, rawPair{key: key, name: name, raw: pair})
 		}
 	}
 	return out, nil
@@ -83,12 +88,7 @@ func (q *rawQuery) options() string {
 
 // hasOptions reports system query options other than $format.
 func (q *rawQuery) hasOptions() bool {
-	for _, p := range q.pairs {
-		if strings.HasPrefix(p.key, "$") {
-			return true
-		}
-	}
-	return q.skipToken != ""
+	return len(q.pairs) > 0 || q.skipToken != ""
 }
 
 // checkJSONFormat accepts a $format asking for JSON (the only data format).
@@ -223,7 +223,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 func nextLink(r *http.Request, e *schema.Entity, rq *rawQuery, q *odata.Query, page service.Page) string {
 	var parts []string
 	for _, p := range rq.pairs {
-		switch p.key {
+		switch p.name {
 		case "$top", "$skip":
 			continue
 		}

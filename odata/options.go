@@ -459,7 +459,11 @@ func resolveOptions(e *schema.Entity, raw *rawOptions, lim Limits) (q *Query, er
 	}
 	r.option = raw.option("$orderby")
 	for _, it := range raw.orderBy {
-		path, ok := it.x.(*Path)
+		x := it.x
+		for a, isAlias := x.(*Alias); isAlias; a, isAlias = x.(*Alias) {
+			x = a.Value
+		}
+		path, ok := x.(*Path)
 		if !ok {
 			r.fail(it.x.Pos(), "$orderby takes property paths, e.g. name or project/name desc; %s is not one", brief(it.x))
 		}
