@@ -52,7 +52,9 @@ func TestODataConformanceForms(t *testing.T) {
 			{query: "$filter=due_date sub modified_dateutc gt duration'P40DT12H'&$orderby=due_date",
 				match: func(j odRow) bool { return due(j).Sub(mod(j)) > 40*24*time.Hour+12*time.Hour }, order: []odKey{asc("due_date")}, minRows: 10, below: true},
 			{query: "$filter=modified_dateutc add duration'PT2H30M' lt 2026-01-27T12:00:00Z",
-				match: func(j odRow) bool { return mod(j).Add(150 * time.Minute).Before(time.Date(2026, 1, 27, 12, 0, 0, 0, time.UTC)) }, minRows: 1, below: true},
+				match: func(j odRow) bool {
+					return mod(j).Add(150 * time.Minute).Before(time.Date(2026, 1, 27, 12, 0, 0, 0, time.UTC))
+				}, minRows: 1, below: true},
 			{query: "$filter=estimated_time gt +42", match: func(j odRow) bool { return odInt(j, "estimated_time") > 42 }, minRows: 10, below: true},
 			{query: "$filter=job_planning/$count ge 1", match: func(j odRow) bool { return plans(j) >= 1 }, minRows: 5, below: true},
 			{query: "$orderby=job_planning/$count desc,name&$top=120", match: func(odRow) bool { return true },

@@ -142,15 +142,15 @@ type lambdaNode struct {
 	body  node // nil for any()
 }
 
-func (c *colNode) typ() typ     { return kindTyp(c.field.Kind) }
-func (l *litNode) typ() typ     { return l.t }
-func (nowNode) typ() typ        { return tyDate }
-func (b *binNode) typ() typ     { return b.t }
-func (*notNode) typ() typ       { return tyBool }
-func (n *negNode) typ() typ     { return n.x.typ() }
-func (c *callNode) typ() typ    { return c.t }
-func (*inNode) typ() typ        { return tyBool }
-func (*lambdaNode) typ() typ    { return tyBool }
+func (c *colNode) typ() typ  { return kindTyp(c.field.Kind) }
+func (l *litNode) typ() typ  { return l.t }
+func (nowNode) typ() typ     { return tyDate }
+func (b *binNode) typ() typ  { return b.t }
+func (*notNode) typ() typ    { return tyBool }
+func (n *negNode) typ() typ  { return n.x.typ() }
+func (c *callNode) typ() typ { return c.t }
+func (*inNode) typ() typ     { return tyBool }
+func (*lambdaNode) typ() typ { return tyBool }
 func (c *colNode) path() string {
 	if c.count != nil {
 		return navPath(c.navs, c.count.Name+"/$count")
