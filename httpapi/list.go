@@ -107,10 +107,15 @@ func (q *rawQuery) checkJSONFormat() error {
 }
 
 // parseQuery parses the OData options of a request against e.
-func parseQuery(e *schema.Entity, rq *rawQuery) (*odata.Query, error) {
+func parseQuery(e *schema.Entity, rq *rawQuery, narrow ...func(*odata.Query) error) (*odata.Query, error) {
 	q, err := odata.ParseRawQuery(e, rq.options(), queryLimits)
 	if err != nil {
 		return nil, ordo.Errorf(ordo.EInvalid, "%s", err.Error())
+	}
+	for _, f := range narrow {
+		if err := f(q); err != nil {
+			return nil, err
+		}
 	}
 	return q, nil
 }
@@ -158,7 +163,9 @@ func (s *Server) getQuery(w http.ResponseWriter, r *http.Request) *rawQuery {
 // The server pages at maxPageSize rows ($top and Prefer:
 // odata.maxpagesize lower it); @odata.nextLink continues after the last
 // row sent with a keyset $skiptoken and the request's other options.
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.Entity) {
+// narrow, when given, confines the query (a navigation path: see
+// handleNavigation).
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.Entity, narrow ...func(*odata.Query) error) {
 	rq, err := splitQuery(r.URL.RawQuery)
 	if err == nil {
 		err = rq.checkJSONFormat()
@@ -167,7 +174,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 		s.writeError(w, r, err)
 		return
 	}
-	q, err := parseQuery(e, rq)
+	q, err := parseQuery(e, rq, narrow...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -236,17 +243,17 @@ func nextLink(r *http.Request, e *schema.Entity, rq *rawQuery, q *odata.Query, p
 		parts = append(parts, "$top="+strconv.Itoa(q.Top-len(page.Rows)))
 	}
 	parts = append(parts, "$skiptoken="+q.EncodeSkipToken(page.Last, tokenBinding(r)))
-	return baseURL(r) + "/api/" + e.Controller + "?" + strings.Join(parts, "&")
+	return baseURL(r) + r.URL.EscapedPath() + "?" + strings.Join(parts, "&")
 }
 
 // handleCount serves GET /api/<Controller>/$count: the number of rows that
 // match $filter, as plain text. Other options are accepted and ignored.
-func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, e *schema.Entity) {
+func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, e *schema.Entity, narrow ...func(*odata.Query) error) {
 	rq := s.getQuery(w, r)
 	if rq == nil {
 		return
 	}
-	q, err := parseQuery(e, rq)
+	q, err := parseQuery(e, rq, narrow...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

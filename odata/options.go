@@ -580,3 +580,28 @@ func (q *Query) String() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// Within narrows q to the rows whose field (a reference's _id column of
+// q.Entity) is id: the rows of a navigation path used as a resource, such
+// as Projects(<id>)/jobs. The condition is part of the filter, so counts,
+// paging and $skiptoken (bound to the filter) follow it.
+func (q *Query) Within(field, id string) error {
+	f, ok := q.Entity.Field(field)
+	if !ok || f.Kind != schema.KindGUID {
+		return fmt.Errorf("odata: %s has no reference column %s", q.Entity.Name, field)
+	}
+	g, err := schema.ParseGUID(id)
+	if err != nil {
+		return err
+	}
+	lit := &Literal{Kind: LitGUID, Raw: g, Value: g, At: -1}
+	cond := &Binary{Op: "eq", L: &Path{Segments: []Segment{{Name: field, At: -1}}}, R: lit, At: -1}
+	n := node(&binNode{op: "eq", l: &colNode{scope: &scope{entity: q.Entity}, field: f}, r: &litNode{t: tyGUID, v: g}, t: tyBool})
+	x := Expr(cond)
+	if q.Filter != nil {
+		x = &Binary{Op: "and", L: cond, R: q.Filter.Expr, At: -1}
+		n = &binNode{op: "and", l: n, r: q.Filter.root, t: tyBool}
+	}
+	q.Filter = &Filter{Entity: q.Entity, Expr: x, root: n}
+	return nil
+}
