@@ -179,6 +179,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 		s.writeError(w, r, err)
 		return
 	}
+	if q.Apply != nil {
+		s.handleApply(w, r, e, rq, q)
+		return
+	}
 	size, applied := maxPageSize, ""
 	if n, ok := preferMaxPageSize(r); ok && n <= maxPageSize {
 		size, applied = n, "odata.maxpagesize="+strconv.Itoa(n)
@@ -254,6 +258,9 @@ func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, e *schema.E
 		return
 	}
 	q, err := parseQuery(e, rq, narrow...)
+	if err == nil && q.Apply != nil {
+		err = ordo.Errorf(ordo.EInvalid, "$apply: /$count does not take $apply; ask for the list with $apply and $count=true")
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -293,7 +300,7 @@ func (s *Server) handleGetEntity(w http.ResponseWriter, r *http.Request, e *sche
 	for _, c := range []struct {
 		name string
 		set  bool
-	}{{"$filter", q.Filter != nil}, {"$orderby", len(q.OrderBy) > 0}, {"$top", q.HasTop}, {"$skip", q.Skip > 0}, {"$count", q.Count}} {
+	}{{"$filter", q.Filter != nil}, {"$orderby", len(q.OrderBy) > 0}, {"$top", q.HasTop}, {"$skip", q.Skip > 0}, {"$count", q.Count}, {"$apply", q.Apply != nil}} {
 		if c.set {
 			s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "%s applies to collections; %s(%s) is a single entity (use $select and $expand)", c.name, e.Controller, id))
 			return

@@ -24,6 +24,10 @@ type Query struct {
 	HasTop  bool
 	Skip    int
 	Count   bool
+	// Apply is the $apply transformation (nil without); $orderby, $top,
+	// $skip and $count then apply to its result, ordered by ApplyOrder.
+	Apply      *Apply
+	ApplyOrder []ApplyOrder
 }
 
 // Expand is one navigation of $expand with its nested options, resolved
@@ -44,10 +48,10 @@ type OrderKey struct {
 
 // The system query options this package parses; any other name is an
 // error (a misspelt $fitler must not silently return every row).
-var optionNames = []string{"$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count"}
+var optionNames = []string{"$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count", "$apply"}
 
 // httpOptions are the system query options the HTTP layer handles itself.
-var httpOptions = []string{"$skiptoken", "$format", "$apply"}
+var httpOptions = []string{"$skiptoken", "$format"}
 
 // unsupportedOptions are OData's other system query options: named in a
 // 400 that says they are not supported, rather than as unknown.
@@ -75,7 +79,7 @@ func CanonicalOption(key string) (name string, ok bool) {
 // UnknownOption is the error for a query string key that is neither a
 // system query option nor a parameter alias.
 func UnknownOption(key string) error {
-	return &Error{Option: key, Pos: -1, Msg: fmt.Sprintf("unknown query option '%s'; the supported ones are %s (in any case, with or without '$'), $skiptoken, $format, $apply and parameter aliases (@name)", key, strings.Join(optionNames, ", "))}
+	return &Error{Option: key, Pos: -1, Msg: fmt.Sprintf("unknown query option '%s'; the supported ones are %s (in any case, with or without '$'), $skiptoken, $format and parameter aliases (@name)", key, strings.Join(optionNames, ", "))}
 }
 
 func knownOption(name string) bool {
@@ -217,6 +221,7 @@ type rawOptions struct {
 	hasTop  bool
 	skip    int
 	count   bool
+	apply   *rawApply
 	set     map[string]int // option name → position, to reject repeats and misplaced options
 }
 
@@ -274,6 +279,11 @@ func (p *parser) value(raw *rawOptions, name string, level int) {
 		}
 	case "$skip":
 		raw.skip = p.parseCount(name)
+	case "$apply":
+		if level > 1 {
+			p.fail(raw.set[name], "$apply is not supported inside $expand")
+		}
+		raw.apply = p.parseApply()
 	case "$count":
 		t := p.next()
 		if t.kind != tokIdent || (!strings.EqualFold(t.text, "true") && !strings.EqualFold(t.text, "false")) {
@@ -450,6 +460,16 @@ func resolveOptions(e *schema.Entity, raw *rawOptions, lim Limits) (q *Query, er
 	defer catch(&err)
 	q = &Query{Entity: e, Top: raw.top, HasTop: raw.hasTop, Skip: raw.skip, Count: raw.count}
 	r := newResolver(e, lim)
+	if raw.apply != nil {
+		for _, name := range []string{"$filter", "$select", "$expand"} {
+			if _, set := raw.set[name]; set {
+				return nil, &Error{Option: name, Pos: -1, Msg: "is not supported together with $apply: put filter(...) first in $apply, and the properties to read in its groupby"}
+			}
+		}
+		q.Apply = resolveApply(e, raw.apply, r)
+		q.ApplyOrder = resolveApplyOrder(q.Apply, raw.orderBy, raw.option("$orderby"))
+		return q, nil
+	}
 	if raw.filter != nil {
 		f, err := r.filter(raw.option("$filter"), raw.filter)
 		if err != nil {
@@ -603,5 +623,12 @@ func (q *Query) Within(field, id string) error {
 		n = &binNode{op: "and", l: n, r: q.Filter.root, t: tyBool}
 	}
 	q.Filter = &Filter{Entity: q.Entity, Expr: x, root: n}
+	if a := q.Apply; a != nil { // the rows $apply starts from
+		x, n = cond, q.Filter.root
+		if a.Filter != nil {
+			x, n = &Binary{Op: "and", L: cond, R: a.Filter.Expr, At: -1}, &binNode{op: "and", l: q.Filter.root, r: a.Filter.root, t: tyBool}
+		}
+		a.Filter, q.Filter = &Filter{Entity: q.Entity, Expr: x, root: n}, nil
+	}
 	return nil
 }
