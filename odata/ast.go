@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -136,6 +137,14 @@ func (x *Literal) String() string {
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
+		switch {
+		case math.IsInf(v, 1):
+			return "INF"
+		case math.IsInf(v, -1):
+			return "-INF"
+		case math.IsNaN(v):
+			return "NaN"
+		}
 		s := strconv.FormatFloat(v, 'g', -1, 64)
 		if !strings.ContainsAny(s, ".eEnI") {
 			s += ".0" // keep decimals recognisable in the AST's text
