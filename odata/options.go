@@ -3,7 +3,6 @@ package odata
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,51 +43,6 @@ type OrderKey struct {
 	Field *schema.Field // the sorted field
 	Desc  bool
 	col   *colNode
-}
-
-// The system query options this package parses; any other name is an
-// error (a misspelt $fitler must not silently return every row).
-var optionNames = []string{"$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count", "$apply"}
-
-// httpOptions are the system query options the HTTP layer handles itself.
-var httpOptions = []string{"$skiptoken", "$format"}
-
-// unsupportedOptions are OData's other system query options: named in a
-// 400 that says they are not supported, rather than as unknown.
-var unsupportedOptions = []string{"$search", "$compute", "$levels", "$index", "$schemaversion", "$deltatoken", "$id"}
-
-// CanonicalOption gives the name of the system query option a query string
-// key stands for, as OData 4.01 reads it: in any case, with or without its
-// '$' ("filter", "$OrderBy" → "$filter", "$orderby"). ok is false for any
-// other key; a parameter alias (@name) is neither.
-func CanonicalOption(key string) (name string, ok bool) {
-	name = strings.ToLower(key)
-	if !strings.HasPrefix(name, "$") {
-		name = "$" + name
-	}
-	for _, list := range [][]string{optionNames, httpOptions, unsupportedOptions} {
-		for _, n := range list {
-			if n == name {
-				return name, true
-			}
-		}
-	}
-	return "", false
-}
-
-// UnknownOption is the error for a query string key that is neither a
-// system query option nor a parameter alias.
-func UnknownOption(key string) error {
-	return &Error{Option: key, Pos: -1, Msg: fmt.Sprintf("unknown query option '%s'; the supported ones are %s (in any case, with or without '$'), $skiptoken, $format and parameter aliases (@name)", key, strings.Join(optionNames, ", "))}
-}
-
-func knownOption(name string) bool {
-	for _, n := range optionNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // ParseQuery parses and resolves the system query options in values against
@@ -152,36 +106,6 @@ func ParseRawQuery(e *schema.Entity, rawQuery string, lim Limits) (*Query, error
 		return nil, err
 	}
 	return q, nil
-}
-
-// addOption files one query string pair: a system query option under its
-// canonical name, a parameter alias, or an error. The HTTP layer's own
-// options ($skiptoken, $format, $apply) are skipped.
-func addOption(opts, aliases map[string]string, k, v string) *Error {
-	if strings.HasPrefix(k, "@") {
-		if len(k) == 1 || !isIdentStart(k[1]) || k[1] == '$' || identEnd(k, 1) != len(k) {
-			return &Error{Option: k, Pos: -1, Msg: "a parameter alias is @ and a name, e.g. @title"}
-		}
-		if _, dup := aliases[k]; dup {
-			return &Error{Option: k, Pos: -1, Msg: "the parameter alias is given more than once"}
-		}
-		aliases[k] = v
-		return nil
-	}
-	name, ok := CanonicalOption(k)
-	switch {
-	case !ok:
-		return UnknownOption(k).(*Error)
-	case slices.Contains(unsupportedOptions, name):
-		return &Error{Option: k, Pos: -1, Msg: name + " is not supported by this service (see docs/odata.md)"}
-	case slices.Contains(httpOptions, name):
-		return nil
-	}
-	if _, dup := opts[name]; dup {
-		return &Error{Option: k, Pos: -1, Msg: "the option is given more than once (" + name + ")"}
-	}
-	opts[name] = v
-	return nil
 }
 
 func parseQuery(e *schema.Entity, opts, aliases map[string]string, lim Limits) (*Query, *Error) {
@@ -554,81 +478,4 @@ func resolveSelect(r *resolver, e *schema.Entity, raw *rawOptions) []*schema.Fie
 		return nil
 	}
 	return out
-}
-
-// String renders the query compactly and deterministically, for tests and logs.
-func (q *Query) String() string {
-	var parts []string
-	if q.Filter != nil {
-		parts = append(parts, "filter="+q.Filter.String())
-	}
-	if len(q.OrderBy) > 0 {
-		keys := make([]string, len(q.OrderBy))
-		for i, k := range q.OrderBy {
-			keys[i] = k.Path
-			if k.Desc {
-				keys[i] += " desc"
-			}
-		}
-		parts = append(parts, "orderby="+strings.Join(keys, ","))
-	}
-	if q.Select != nil {
-		names := make([]string, len(q.Select))
-		for i, f := range q.Select {
-			names[i] = f.Name
-		}
-		parts = append(parts, "select="+strings.Join(names, ","))
-	}
-	if len(q.Expand) > 0 {
-		items := make([]string, len(q.Expand))
-		for i, x := range q.Expand {
-			items[i] = x.Nav.Name
-			if s := x.Query.String(); s != "" {
-				items[i] += "(" + s + ")"
-			}
-		}
-		parts = append(parts, "expand=["+strings.Join(items, ", ")+"]")
-	}
-	if q.HasTop {
-		parts = append(parts, "top="+strconv.Itoa(q.Top))
-	}
-	if q.Skip > 0 {
-		parts = append(parts, "skip="+strconv.Itoa(q.Skip))
-	}
-	if q.Count {
-		parts = append(parts, "count=true")
-	}
-	return strings.Join(parts, "; ")
-}
-
-// Within narrows q to the rows whose field (a reference's _id column of
-// q.Entity) is id: the rows of a navigation path used as a resource, such
-// as Projects(<id>)/jobs. The condition is part of the filter, so counts,
-// paging and $skiptoken (bound to the filter) follow it.
-func (q *Query) Within(field, id string) error {
-	f, ok := q.Entity.Field(field)
-	if !ok || f.Kind != schema.KindGUID {
-		return fmt.Errorf("odata: %s has no reference column %s", q.Entity.Name, field)
-	}
-	g, err := schema.ParseGUID(id)
-	if err != nil {
-		return err
-	}
-	lit := &Literal{Kind: LitGUID, Raw: g, Value: g, At: -1}
-	cond := &Binary{Op: "eq", L: &Path{Segments: []Segment{{Name: field, At: -1}}}, R: lit, At: -1}
-	n := node(&binNode{op: "eq", l: &colNode{scope: &scope{entity: q.Entity}, field: f}, r: &litNode{t: tyGUID, v: g}, t: tyBool})
-	x := Expr(cond)
-	if q.Filter != nil {
-		x = &Binary{Op: "and", L: cond, R: q.Filter.Expr, At: -1}
-		n = &binNode{op: "and", l: n, r: q.Filter.root, t: tyBool}
-	}
-	q.Filter = &Filter{Entity: q.Entity, Expr: x, root: n}
-	if a := q.Apply; a != nil { // the rows $apply starts from
-		x, n = cond, q.Filter.root
-		if a.Filter != nil {
-			x, n = &Binary{Op: "and", L: cond, R: a.Filter.Expr, At: -1}, &binNode{op: "and", l: q.Filter.root, r: a.Filter.root, t: tyBool}
-		}
-		a.Filter, q.Filter = &Filter{Entity: q.Entity, Expr: x, root: n}, nil
-	}
-	return nil
 }
