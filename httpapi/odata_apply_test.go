@@ -160,7 +160,8 @@ func TestODataApply(t *testing.T) {
 			keep   func(odRow) bool
 			groups []odGroup
 			aggs   []odAgg
-			min    int // at least this many result rows
+			having func(row map[string]string) bool // a filter() after groupby, on the result
+			min    int                              // at least this many result rows
 		}{
 			{query: "$apply=filter(due_date lt 2026-12-01)/groupby((job_status_code,project/company/code),aggregate($count as jobs,estimated_time with sum as minutes))",
 				keep:   func(j odRow) bool { return odTime(j, "due_date").Before(dec) },
@@ -184,6 +185,13 @@ func TestODataApply(t *testing.T) {
 				groups: []odGroup{{"user/code", func(p odRow) any { return odStr(d.users[odStr(p, "user_id")], "code") }},
 					{"jobs/job_status_code", func(p odRow) any { return odStr(d.jobs[odStr(p, "jobs_id")], "job_status_code") }}},
 				aggs: []odAgg{{"first", "min", odField("date_from")}, {"job_count", "countdistinct", odField("jobs_id")}}, min: 3},
+			{query: "$apply=groupby((project/company/code),aggregate($count as jobs,estimated_time with sum as minutes))/filter(jobs ge 38 and minutes divby jobs gt 50)&$count=true",
+				groups: []odGroup{code}, aggs: []odAgg{{"jobs", "$count", nil}, {"minutes", "sum", et}},
+				having: func(r map[string]string) bool {
+					n, _ := strconv.Atoi(r["jobs"])
+					m, _ := strconv.Atoi(r["minutes"])
+					return n >= 38 && float64(m)/float64(n) > 50
+				}, min: 2},
 			{query: "APPLY=groupby((job_status_code),aggregate(estimated_time mul 2 with sum as double,$count as n))",
 				groups: []odGroup{status}, aggs: []odAgg{{"double", "sum", func(j odRow) any { return 2 * odInt(j, "estimated_time") }}, {"n", "$count", nil}}, min: 3},
 		}
@@ -193,6 +201,15 @@ func TestODataApply(t *testing.T) {
 				rows = d.jobs
 			}
 			want := odAggregate(rows, tc.keep, tc.groups, tc.aggs)
+			all := len(want)
+			for k, r := range want {
+				if tc.having != nil && !tc.having(r) {
+					delete(want, k)
+				}
+			}
+			if tc.having != nil && (len(want) == all || len(want) == 0) {
+				t.Fatalf("%s: the filter after groupby keeps %d of %d groups; the case is too weak", tc.query, len(want), all)
+			}
 			if len(want) < tc.min {
 				t.Fatalf("%s: %d result rows in Go; the case is too weak", tc.query, len(want))
 			}
@@ -264,6 +281,8 @@ func TestODataApply(t *testing.T) {
 		for _, tc := range []struct{ query, msg string }{
 			{"$apply=groupby((name),aggregate(name with sum as s))", "$apply: at position 25: sum needs a number, but name is a string"},
 			{"$apply=groupby((name))/groupby((id))", "$apply: at position 16: groupby cannot follow groupby or aggregate"},
+			{"$apply=aggregate($count as n)/filter(n gt 1)", "$apply: at position 23: filter cannot follow groupby or aggregate"},
+			{"$apply=groupby((name),aggregate($count as n))/filter(estimated_time gt 1)", "$apply: at position 46: estimated_time is not a member of the groupby result (it has n, name)"},
 			{"$apply=aggregate(estimated_time with median as m)", "$apply: at position 30: unknown aggregation method 'median'"},
 			{"$apply=aggregate(estimated_time with sum)", "$apply: at position 33: expected 'as' and an alias"},
 			{"$apply=groupby((project/company/code),aggregate($count as project))", "$apply: at position 51: the alias project is already the name of a grouping property"},

@@ -2,6 +2,7 @@ package odata
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ordo-fsm/ordo/schema"
@@ -23,6 +24,7 @@ import (
 type Apply struct {
 	Entity     *schema.Entity
 	Filter     *Filter // the filter() transformations ANDed; nil without
+	Having     *Filter // the filter() transformations after groupby, on its result
 	GroupBy    []GroupKey
 	Aggregates []Aggregate
 	Grouped    bool // groupby was given (else one row over every row)
@@ -73,6 +75,7 @@ type ApplyColumn struct {
 // rawApply is a parsed, unresolved $apply.
 type rawApply struct {
 	filters []Expr
+	having  []Expr // filter() after groupby, on the result
 	groupBy []*Path
 	aggs    []rawAggregate
 	grouped bool
@@ -99,8 +102,8 @@ func (p *parser) parseApply() *rawApply {
 			p.fail(t.pos, "expected a transformation (filter, groupby or aggregate), found %s", t.describe())
 		}
 		name := strings.ToLower(t.text)
-		if done {
-			p.fail(t.pos, "%s cannot follow groupby or aggregate: only filter() transformations may come first, and groupby or aggregate ends $apply", t.text)
+		if done && (name != "filter" || !a.grouped) {
+			p.fail(t.pos, "%s cannot follow groupby or aggregate: filter() transformations may come before them, and after a groupby", t.text)
 		}
 		switch name {
 		case "filter", "groupby", "aggregate":
@@ -113,7 +116,11 @@ func (p *parser) parseApply() *rawApply {
 		p.enter()
 		switch name {
 		case "filter":
-			a.filters = append(a.filters, p.parseExpr(""))
+			if done {
+				a.having = append(a.having, p.parseExpr(""))
+			} else {
+				a.filters = append(a.filters, p.parseExpr(""))
+			}
 		case "groupby":
 			done, a.grouped = true, true
 			open := p.expect(tokLParen, "'(' opening the list of grouping properties, e.g. groupby((name),aggregate($count as n))")
@@ -287,7 +294,51 @@ func resolveApply(e *schema.Entity, raw *rawApply, r *resolver) *Apply {
 		}
 		a.Aggregates = append(a.Aggregates, out)
 	}
+	// filter() after groupby names the result's members: grouping paths
+	// (their columns) and aliases (their aggregates).
+	if len(raw.having) > 0 {
+		r.result = map[string]node{}
+		for _, g := range a.GroupBy {
+			r.result[g.Path] = g.col
+		}
+		for i := range a.Aggregates {
+			r.result[a.Aggregates[i].Alias] = &aggNode{agg: &a.Aggregates[i]}
+		}
+		for _, x := range raw.having {
+			n := r.resolve(x, tyNull)
+			if n.typ() != tyBool {
+				r.fail(x.Pos(), "filter() needs a condition (true or false), but %s is %s", brief(x), n.typ())
+			}
+			if a.Having == nil {
+				a.Having = &Filter{Entity: e, Expr: x, root: n}
+				continue
+			}
+			a.Having = &Filter{Entity: e, Expr: &Binary{Op: "and", L: a.Having.Expr, R: x, At: x.Pos()},
+				root: &binNode{op: "and", l: a.Having.root, r: n, t: tyBool}}
+		}
+		r.result = nil
+	}
 	return a
+}
+
+// aggNode is an aggregate of a $apply result, named in a filter() after
+// groupby.
+type aggNode struct{ agg *Aggregate }
+
+func (n *aggNode) typ() typ { return kindTyp(n.agg.Kind) }
+
+// resultPath resolves a name of a $apply result in a filter() after groupby.
+func (r *resolver) resultPath(x *Path) node {
+	if n, ok := r.result[x.String()]; ok {
+		return n
+	}
+	var names []string
+	for k := range r.result {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	r.fail(x.Pos(), "%s is not a member of the groupby result (it has %s)", x.String(), strings.Join(names, ", "))
+	return nil
 }
 
 // resolveApplyOrder resolves $orderby against the result of a $apply: its

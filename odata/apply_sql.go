@@ -19,6 +19,7 @@ type ApplySQL struct {
 	Joins   string // LEFT JOINs to write after the main table
 	Where   string // the filter() condition, "" for none
 	GroupBy string // "" without groupby
+	Having  string // the filter() after groupby, "" for none
 	OrderBy string // "" for none
 }
 
@@ -51,20 +52,8 @@ func (tr Translator) TranslateApply(a *Apply, order []ApplyOrder, withCount bool
 		groups = append(groups, s)
 		cols = append(cols, s+" AS "+name())
 	}
-	for _, ag := range a.Aggregates {
-		var s string
-		if ag.Method == "$count" {
-			s = "COUNT(*)"
-		} else {
-			x, p := t.expr(ag.x)
-			x = paren(x, p, precAtom)
-			key := "agg." + ag.Method
-			if ag.Method == "sum" {
-				key += map[bool]string{true: ".int", false: ".decimal"}[ag.x.typ() == tyInt]
-			}
-			s = t.tmpl(key, x)
-		}
-		cols = append(cols, s+" AS "+name())
+	for i := range a.Aggregates {
+		cols = append(cols, t.aggregate(&a.Aggregates[i])+" AS "+name())
 	}
 	if withCount {
 		cols = append(cols, "COUNT(*) OVER () AS "+sqldialect.Quote("n"))
@@ -75,6 +64,11 @@ func (tr Translator) TranslateApply(a *Apply, order []ApplyOrder, withCount bool
 	}
 	if a.Grouped {
 		out.GroupBy = strings.Join(groups, ", ")
+	}
+	if a.Having != nil {
+		// HAVING repeats the aggregates: PostgreSQL does not let it name
+		// the select list's aliases.
+		out.Having, _ = t.expr(a.Having.root)
 	}
 	var keys []string
 	used := map[int]bool{}
@@ -99,4 +93,18 @@ func (tr Translator) TranslateApply(a *Apply, order []ApplyOrder, withCount bool
 	out.OrderBy = strings.Join(keys, ", ")
 	out.Joins = t.root.joinSQL.String()
 	return out, nil
+}
+
+// aggregate renders one aggregate of a $apply.
+func (t *translator) aggregate(ag *Aggregate) string {
+	if ag.Method == "$count" {
+		return "COUNT(*)"
+	}
+	x, p := t.expr(ag.x)
+	x = paren(x, p, precAtom)
+	key := "agg." + ag.Method
+	if ag.Method == "sum" {
+		key += map[bool]string{true: ".int", false: ".decimal"}[ag.x.typ() == tyInt]
+	}
+	return t.tmpl(key, x)
 }

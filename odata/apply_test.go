@@ -21,6 +21,7 @@ var applyCases = []string{
 	"$apply=groupby((job_status_code),aggregate($count as n))&$count=true&$top=5&$skip=10",
 	"job_planning: $apply=groupby((user/code),aggregate(date_from with min as first,jobs_id with countdistinct as job_count))&$orderby=job_count desc",
 	"$apply=groupby((job_status_code),aggregate(estimated_time divby 60 with average as hours))&$orderby=hours",
+	"$apply=filter(estimated_time gt 0)/groupby((project/company/code),aggregate($count as jobs,estimated_time with sum as minutes))/filter(jobs gt 5 and minutes ge 300)/filter(project/company/code ne 'C0001')",
 }
 
 // TestApplyGolden writes the SQL of each $apply case for both dialects.
@@ -46,6 +47,9 @@ func TestApplyGolden(t *testing.T) {
 			}
 			if s.GroupBy != "" {
 				sql += " GROUP BY " + s.GroupBy
+			}
+			if s.Having != "" {
+				sql += " HAVING " + s.Having
 			}
 			if s.OrderBy != "" {
 				sql += " ORDER BY " + s.OrderBy

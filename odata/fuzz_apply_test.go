@@ -27,6 +27,7 @@ func FuzzParseApply(f *testing.F) {
 		f.Add(v.Get("$apply"), v.Get("$orderby"))
 	}
 	f.Add("groupby((name))/filter(true)", "")
+	f.Add("groupby((project/company/code),aggregate($count as n,estimated_time with average as a))/filter(n gt 2 and project/company/code ne 'X')/filter(a divby n lt 10)", "a")
 	f.Add("filter(due_date sub duration'P1D' gt now())/aggregate($count as n)", "n desc")
 	jobs := schema.Default.MustEntity("jobs")
 	f.Fuzz(func(t *testing.T, apply, orderby string) {
@@ -58,6 +59,9 @@ func FuzzParseApply(f *testing.F) {
 			}
 			if s.GroupBy != "" {
 				full += " GROUP BY " + s.GroupBy
+			}
+			if s.Having != "" {
+				full += " HAVING " + s.Having
 			}
 			if s.OrderBy != "" {
 				full += " ORDER BY " + s.OrderBy

@@ -49,7 +49,7 @@ func vocabulary() {
 		NULLIF COALESCE instr substr length lower upper trim min max round floor ceil mod strpos starts_with right
 		LEAST GREATEST EXTRACT YEAR MONTH DAY HOUR MINUTE SECOND FLOOR AT TIME ZONE date time numeric double
 		precision text bigint boolean uuid timestamptz false ORDER BY DESC
-		REAL strftime printf unixepoch EPOCH INTERVAL COUNT SUM AVG MIN MAX DISTINCT OVER GROUP
+		REAL strftime printf unixepoch EPOCH INTERVAL COUNT SUM AVG MIN MAX DISTINCT OVER GROUP HAVING
 		0 1 2 4 6 7 9 10 12 15 18 21 1000000 2147483646 2147483647`) {
 		sqlWords[w] = true
 	}

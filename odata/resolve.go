@@ -175,6 +175,7 @@ type resolver struct {
 	vars   []*scope // lambda variables in scope, innermost last
 	lim    Limits
 	joins  map[joinKey]bool
+	result map[string]node // the members of a $apply result, while resolving a filter() after groupby
 }
 
 type joinKey struct {
@@ -240,6 +241,9 @@ func (r *resolver) resolve(x Expr, hint typ) node {
 	case *Literal:
 		return r.literal(x, hint)
 	case *Path:
+		if r.result != nil {
+			return r.resultPath(x)
+		}
 		return r.path(x)
 	case *Binary:
 		return r.binary(x)
@@ -261,6 +265,9 @@ func (r *resolver) resolve(x Expr, hint typ) node {
 	case *In:
 		return r.in(x)
 	case *Lambda:
+		if r.result != nil {
+			r.fail(x.Pos(), "a filter() after groupby takes the members of the result, not any/all")
+		}
 		return r.lambda(x)
 	}
 	panic(fmt.Sprintf("odata: unknown node %T", x))

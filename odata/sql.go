@@ -300,6 +300,8 @@ func (t *translator) expr(n node) (string, int) {
 		return t.call(n)
 	case *lambdaNode:
 		return t.lambda(n)
+	case *aggNode:
+		return t.aggregate(n.agg), precAtom
 	}
 	panic(fmt.Sprintf("odata: cannot translate %T", n))
 }

@@ -35,7 +35,11 @@ func (s *Service) Apply(ctx context.Context, tenant int64, q *odata.Query, size,
 		if err != nil {
 			return "", "", "", "", "", err
 		}
-		return a.Select, a.Joins, a.Where, a.GroupBy, a.OrderBy, nil
+		groupBy := a.GroupBy
+		if a.Having != "" {
+			groupBy += " HAVING " + a.Having
+		}
+		return a.Select, a.Joins, a.Where, groupBy, a.OrderBy, nil
 	}
 	err := s.store.Read(ctx, tenant, func(tx ordo.Tx) error {
 		rows, err := tx.Aggregate(ctx, q.Entity, ordo.Aggregation{Kinds: kinds, Build: build, Limit: size + 1, Offset: skip})
