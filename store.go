@@ -136,6 +136,22 @@ type Tx interface {
 	// EarliestPlanning is the earliest date_from of a job's plannings (the
 	// zero date when it has none).
 	EarliestPlanning(ctx context.Context, jobID string) (time.Time, error)
+	// Aggregate runs one grouped query over e's rows (OData $apply) and
+	// returns its rows, a value per column (nil for an SQL NULL).
+	Aggregate(ctx context.Context, e *schema.Entity, q Aggregation) ([][]any, error)
+}
+
+// Aggregation is a grouped query compiled by a query layer (OData $apply)
+// for the storage layer's dialect. Build gets the main table's alias and
+// the argument list (whose numbering continues the storage layer's own,
+// the tenant's condition included) and returns the select list, the joins,
+// a condition ("" for none), the GROUP BY and ORDER BY lists ("" for none).
+// Kinds are the kinds of the select list's columns, in order.
+type Aggregation struct {
+	Kinds  []schema.Kind
+	Build  func(alias string, args *sqldialect.Args) (selectList, joins, where, groupBy, orderBy string, err error)
+	Limit  int // 0: no limit
+	Offset int
 }
 
 // ProjectStats are the derived figures of a project (contract section 5).

@@ -28,8 +28,9 @@ type rawQuery struct {
 }
 
 type rawPair struct {
-	key string // decoded
-	raw string // as sent
+	key  string // decoded
+	name string // the system query option's canonical name (odata.CanonicalOption), else key
+	raw  string // as sent
 }
 
 // splitQuery splits a raw query string on '&' only (';' belongs to $expand).
@@ -45,13 +46,17 @@ func splitQuery(raw string) (*rawQuery, error) {
 		if err != nil {
 			return nil, ordo.Errorf(ordo.EInvalid, "malformed query string: bad percent-encoding in %q", rawKey)
 		}
-		switch key {
+		name := key
+		if canon, ok := odata.CanonicalOption(key); ok {
+			name = canon
+		}
+		switch name {
 		case "$skiptoken", "$format":
 			val, err := url.QueryUnescape(rawVal)
 			if err != nil {
 				return nil, ordo.Errorf(ordo.EInvalid, "%s: bad percent-encoding in the value", key)
 			}
-			if key == "$format" {
+			if name == "$format" {
 				if out.hasFormat {
 					return nil, ordo.Errorf(ordo.EInvalid, "$format: the option is given more than once")
 				}
@@ -66,7 +71,7 @@ func splitQuery(raw string) (*rawQuery, error) {
 				return nil, ordo.Errorf(ordo.EInvalid, "$skiptoken: empty token; use the @odata.nextLink of the previous page as it is")
 			}
 		default:
-			out.pairs = append(out.pairs, rawPair{key: key, raw: pair})
+			out.pairs = append(out.pairs, rawPair{key: key, name: name, raw: pair})
 		}
 	}
 	return out, nil
@@ -83,12 +88,7 @@ func (q *rawQuery) options() string {
 
 // hasOptions reports system query options other than $format.
 func (q *rawQuery) hasOptions() bool {
-	for _, p := range q.pairs {
-		if strings.HasPrefix(p.key, "$") {
-			return true
-		}
-	}
-	return q.skipToken != ""
+	return len(q.pairs) > 0 || q.skipToken != ""
 }
 
 // checkJSONFormat accepts a $format asking for JSON (the only data format).
@@ -107,10 +107,15 @@ func (q *rawQuery) checkJSONFormat() error {
 }
 
 // parseQuery parses the OData options of a request against e.
-func parseQuery(e *schema.Entity, rq *rawQuery) (*odata.Query, error) {
+func parseQuery(e *schema.Entity, rq *rawQuery, narrow ...func(*odata.Query) error) (*odata.Query, error) {
 	q, err := odata.ParseRawQuery(e, rq.options(), queryLimits)
 	if err != nil {
 		return nil, ordo.Errorf(ordo.EInvalid, "%s", err.Error())
+	}
+	for _, f := range narrow {
+		if err := f(q); err != nil {
+			return nil, err
+		}
 	}
 	return q, nil
 }
@@ -158,7 +163,9 @@ func (s *Server) getQuery(w http.ResponseWriter, r *http.Request) *rawQuery {
 // The server pages at maxPageSize rows ($top and Prefer:
 // odata.maxpagesize lower it); @odata.nextLink continues after the last
 // row sent with a keyset $skiptoken and the request's other options.
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.Entity) {
+// narrow, when given, confines the query (a navigation path: see
+// handleNavigation).
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.Entity, narrow ...func(*odata.Query) error) {
 	rq, err := splitQuery(r.URL.RawQuery)
 	if err == nil {
 		err = rq.checkJSONFormat()
@@ -167,9 +174,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 		s.writeError(w, r, err)
 		return
 	}
-	q, err := parseQuery(e, rq)
+	q, err := parseQuery(e, rq, narrow...)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if q.Apply != nil {
+		s.handleApply(w, r, e, rq, q)
 		return
 	}
 	size, applied := maxPageSize, ""
@@ -223,7 +234,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 func nextLink(r *http.Request, e *schema.Entity, rq *rawQuery, q *odata.Query, page service.Page) string {
 	var parts []string
 	for _, p := range rq.pairs {
-		switch p.key {
+		switch p.name {
 		case "$top", "$skip":
 			continue
 		}
@@ -236,17 +247,20 @@ func nextLink(r *http.Request, e *schema.Entity, rq *rawQuery, q *odata.Query, p
 		parts = append(parts, "$top="+strconv.Itoa(q.Top-len(page.Rows)))
 	}
 	parts = append(parts, "$skiptoken="+q.EncodeSkipToken(page.Last, tokenBinding(r)))
-	return baseURL(r) + "/api/" + e.Controller + "?" + strings.Join(parts, "&")
+	return baseURL(r) + r.URL.EscapedPath() + "?" + strings.Join(parts, "&")
 }
 
 // handleCount serves GET /api/<Controller>/$count: the number of rows that
 // match $filter, as plain text. Other options are accepted and ignored.
-func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, e *schema.Entity) {
+func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, e *schema.Entity, narrow ...func(*odata.Query) error) {
 	rq := s.getQuery(w, r)
 	if rq == nil {
 		return
 	}
-	q, err := parseQuery(e, rq)
+	q, err := parseQuery(e, rq, narrow...)
+	if err == nil && q.Apply != nil {
+		err = ordo.Errorf(ordo.EInvalid, "$apply: /$count does not take $apply; ask for the list with $apply and $count=true")
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -286,7 +300,7 @@ func (s *Server) handleGetEntity(w http.ResponseWriter, r *http.Request, e *sche
 	for _, c := range []struct {
 		name string
 		set  bool
-	}{{"$filter", q.Filter != nil}, {"$orderby", len(q.OrderBy) > 0}, {"$top", q.HasTop}, {"$skip", q.Skip > 0}, {"$count", q.Count}} {
+	}{{"$filter", q.Filter != nil}, {"$orderby", len(q.OrderBy) > 0}, {"$top", q.HasTop}, {"$skip", q.Skip > 0}, {"$count", q.Count}, {"$apply", q.Apply != nil}} {
 		if c.set {
 			s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "%s applies to collections; %s(%s) is a single entity (use $select and $expand)", c.name, e.Controller, id))
 			return

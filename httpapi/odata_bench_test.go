@@ -143,3 +143,27 @@ func BenchmarkODataPathFilter(b *testing.B) {
 		odBenchPlan(b, srv, c, query, "")
 	})
 }
+
+// BenchmarkODataApply: $apply over the 100,000 jobs (one grouped query),
+// a navigation path used as a resource, and an order on nav/$count.
+func BenchmarkODataApply(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, dsn string) {
+		_, c := odBenchServer(b, dsn)
+		b.Run("groupby company, count and sum (50 groups)", func(b *testing.B) {
+			odBenchGet(b, c, odQuery("Jobs", "$apply=groupby((project/company/code),aggregate($count as jobs,estimated_time with sum as minutes))"), 50)
+		})
+		b.Run("groupby status and company", func(b *testing.B) {
+			odBenchGet(b, c, odQuery("Jobs", "$apply=groupby((job_status_code,project/company/code),aggregate($count as jobs))&$count=true"), 50)
+		})
+		b.Run("filter one company, aggregate", func(b *testing.B) {
+			odBenchGet(b, c, odQuery("Jobs", "$apply=filter(project/company/code eq 'C0042')/aggregate($count as n,estimated_time with sum as minutes,modified_dateutc with max as last)"), 1)
+		})
+		pid := c.Must(200, "GET", "/api/Project?$top=1&$select=id", nil)["value"].([]any)[0].(map[string]any)["id"].(string)
+		b.Run("navigation path Project(id)/jobs, 3 fields", func(b *testing.B) {
+			odBenchGet(b, c, odQuery("Project("+pid+")/jobs", "$select=name,reference_back_office,modified_dateutc"), 100)
+		})
+		b.Run("orderby job_planning/$count, 3 fields", func(b *testing.B) {
+			odBenchGet(b, c, odQuery("Jobs", "$filter=project/company/code eq 'C0042'&$orderby=job_planning/$count desc&$select=name,reference_back_office,modified_dateutc"), 100)
+		})
+	})
+}

@@ -129,12 +129,17 @@ func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 	})
 }
 
-// apiRoute dispatches /api/<Controller>[(<key>) | /<key> | /<Action>].
+// apiRoute dispatches /api/<Controller>[(<key>) | /<key> | /<Action>]
+// and the navigation paths /api/<Controller>(<key>)/<navigation>[/$count].
 func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/api/")
 	rest = strings.TrimSuffix(rest, "/")
 	name, key, hasKey := rest, "", false
-	if i := strings.IndexByte(rest, '('); i >= 0 && strings.HasSuffix(rest, ")") {
+	nav := ""
+	if i, j := strings.IndexByte(rest, '('), strings.Index(rest, ")/"); i >= 0 && j > i {
+		// a navigation path: /api/Projects(<id>)/jobs[/$count]
+		name, key, hasKey, nav = rest[:i], rest[i+1:j], true, rest[j+2:]
+	} else if i := strings.IndexByte(rest, '('); i >= 0 && strings.HasSuffix(rest, ")") {
 		name, key, hasKey = rest[:i], rest[i+1:len(rest)-1], true
 	} else if i := strings.IndexByte(rest, '/'); i >= 0 {
 		name, key, hasKey = rest[:i], rest[i+1:], true
@@ -161,6 +166,10 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 		default:
 			s.methodNotAllowed(w, r, "GET, POST")
 		}
+		return
+	}
+	if nav != "" {
+		s.handleNavigation(w, r, e, key, nav)
 		return
 	}
 	if key == "$count" && !strings.HasSuffix(rest, ")") {

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -29,12 +30,17 @@ const (
 	LitDate                  // 2026-01-27
 	LitDateTime              // 2026-01-27T12:00:00Z
 	LitTimeOfDay             // 12:00:00
+	LitDuration              // duration'P1DT2H'
 )
+
+// Duration is an Edm.Duration value in microseconds (the stored precision
+// of date-times), so that it spans the whole date range.
+type Duration int64
 
 // Literal is a constant. Value holds the parsed value: nil (null), bool,
 // int64, float64, string (strings, and GUIDs in canonical lower case),
-// time.Time (dates and date-times, UTC, microseconds) or time.Duration
-// (times of day, since midnight).
+// time.Time (dates and date-times, UTC, microseconds), time.Duration
+// (times of day, since midnight) or Duration (durations).
 type Literal struct {
 	Kind  LiteralKind
 	Raw   string // as written, quotes included
@@ -51,6 +57,13 @@ type Path struct {
 type Segment struct {
 	Name string
 	At   int
+}
+
+// Alias is a parameter alias (@name) and the expression its value holds.
+type Alias struct {
+	Name  string
+	Value Expr // positions in it are offsets into the alias's value
+	At    int
 }
 
 // Binary is a binary operator: eq ne gt ge lt le and or add sub mul div mod.
@@ -98,6 +111,7 @@ func (*Unary) expr()   {}
 func (*Call) expr()    {}
 func (*In) expr()      {}
 func (*Lambda) expr()  {}
+func (*Alias) expr()   {}
 
 func (x *Literal) Pos() int { return x.At }
 func (x *Path) Pos() int    { return x.Segments[0].At }
@@ -106,6 +120,11 @@ func (x *Unary) Pos() int   { return x.At }
 func (x *Call) Pos() int    { return x.At }
 func (x *In) Pos() int      { return x.At }
 func (x *Lambda) Pos() int  { return x.At }
+func (x *Alias) Pos() int   { return x.At }
+
+// String of an alias is its value's: a query means the same with the value
+// written in place.
+func (x *Alias) String() string { return x.Value.String() }
 
 // String of a literal is its canonical text: strings in single quotes (a quote doubled),
 // GUIDs lower case, dates and date-times in UTC with Z.
@@ -118,6 +137,14 @@ func (x *Literal) String() string {
 	case int64:
 		return strconv.FormatInt(v, 10)
 	case float64:
+		switch {
+		case math.IsInf(v, 1):
+			return "INF"
+		case math.IsInf(v, -1):
+			return "-INF"
+		case math.IsNaN(v):
+			return "NaN"
+		}
 		s := strconv.FormatFloat(v, 'g', -1, 64)
 		if !strings.ContainsAny(s, ".eEnI") {
 			s += ".0" // keep decimals recognisable in the AST's text
@@ -135,6 +162,8 @@ func (x *Literal) String() string {
 		return v.Format("2006-01-02T15:04:05.999999Z")
 	case time.Duration:
 		return formatTimeOfDay(v)
+	case Duration:
+		return "duration'" + formatDuration(v) + "'"
 	}
 	return x.Raw
 }

@@ -35,6 +35,7 @@ type Limits struct {
 	MaxTop          int // largest $top accepted
 	MaxJoins        int // to-one navigations joined by one query (all lambdas included)
 	MaxExpandRows   int // rows one to-many $expand may load for one page (checked when the rows are read)
+	MaxApplyItems   int // grouping properties plus aggregates of one $apply
 }
 
 // DefaultLimits are the limits used where a Limits field is zero.
@@ -47,6 +48,7 @@ var DefaultLimits = Limits{
 	MaxTop:          1000,
 	MaxJoins:        16,
 	MaxExpandRows:   10000,
+	MaxApplyItems:   32,
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits.
@@ -75,6 +77,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxExpandRows <= 0 {
 		l.MaxExpandRows = def.MaxExpandRows
+	}
+	if l.MaxApplyItems <= 0 {
+		l.MaxApplyItems = def.MaxApplyItems
 	}
 	return l
 }

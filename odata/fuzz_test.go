@@ -28,6 +28,12 @@ var fuzzSeeds = []string{
 	"date(due_date) eq 2026-01-27 and time(due_date) lt 12:00",
 	"((((name eq 'x'))))",
 	"-(-estimated_time) eq - -5",
+	"estimated_time gt +42 and db_address_latitude_decimal lt +0.314e+1 and estimated_time ne NaN and estimated_time lt INF",
+	"due_date sub date_create eq duration'P6DT23H59M59.9999S' or due_date add duration'-PT1H' lt now()",
+	"due_date sub 'P1D' gt 9999-12-31T23:59:59.999999Z or due_date gt 0001-01-01",
+	"Name EQ 'x' AND NOT CONTAINS(name, \"y\") Or job_status_code IN [\"Open\"] or name in ()",
+	"estimated_time divby 7 gt 1 and job_planning/$count ge 2 and project/jobs/$count lt 10",
+	"name eq @alias",
 }
 
 // Fixed SQL vocabulary: the only words, numbers and quoted constants the
@@ -43,10 +49,11 @@ func vocabulary() {
 		NULLIF COALESCE instr substr length lower upper trim min max round floor ceil mod strpos starts_with right
 		LEAST GREATEST EXTRACT YEAR MONTH DAY HOUR MINUTE SECOND FLOOR AT TIME ZONE date time numeric double
 		precision text bigint boolean uuid timestamptz false ORDER BY DESC
-		0 1 2 4 6 7 9 10 12 15 18 2147483646 2147483647`) {
+		REAL strftime printf unixepoch EPOCH INTERVAL COUNT SUM AVG MIN MAX DISTINCT OVER GROUP HAVING
+		0 1 2 4 6 7 9 10 12 15 18 21 1000000 2147483646 2147483647`) {
 		sqlWords[w] = true
 	}
-	sqlConst = []string{"'UTC'"}
+	sqlConst = []string{"'UTC'", "'%s'", "'%Y-%m-%dT%H:%M:%S'", "'unixepoch'", "'.%06dZ'", "'1 microsecond'"}
 	for _, d := range []sqldialect.Dialect{sqldialect.SQLite{}, sqldialect.Postgres{}} {
 		for _, k := range []schema.Kind{schema.KindGUID, schema.KindString, schema.KindInt, schema.KindDecimal, schema.KindBool, schema.KindDate} {
 			if c := d.Literal(k, schema.KindZero(k)); strings.HasPrefix(c, "'") {

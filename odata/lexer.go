@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -27,6 +28,11 @@ const (
 	tokMinus
 	tokSemicolon
 	tokEquals
+	tokPlus     // '+' (sent as %2B)
+	tokLBracket // [ of a JSON array
+	tokRBracket
+	tokAlias    // @name, a parameter alias
+	tokDuration // duration'P1DT2H'; val holds the text between the quotes
 )
 
 type token struct {
@@ -92,6 +98,40 @@ func lex(s string, base int) ([]token, *lexError) {
 				return nil, &lexError{pos: base + start, msg: "unterminated string literal (write a quote inside a string as '')"}
 			}
 			kind, val = tokString, b.String()
+		case c == '"':
+			// A JSON string (OData 4.01 allows them in JSON arrays and
+			// as string literals): escapes as in JSON.
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s) {
+				return nil, &lexError{pos: base + start, msg: "unterminated string literal (a double-quoted string ends with '\"')"}
+			}
+			i = j + 1
+			var str string
+			if err := json.Unmarshal([]byte(s[start:i]), &str); err != nil {
+				return nil, &lexError{pos: base + start, msg: "malformed double-quoted string (JSON escapes only: \\\", \\\\, \\n, \\uXXXX ...)"}
+			}
+			kind, val = tokString, str
+		case c == '@':
+			i++
+			if i >= len(s) || !isIdentStart(s[i]) || s[i] == '$' {
+				return nil, &lexError{pos: base + start, msg: "expected a parameter alias name after '@', e.g. @name"}
+			}
+			i = identEnd(s, i)
+			kind = tokAlias
+		case (c == 'd' || c == 'D') && len(s)-i > 9 && strings.EqualFold(s[i:i+8], "duration") && s[i+8] == '\'':
+			j := strings.IndexByte(s[i+9:], '\'')
+			if j < 0 {
+				return nil, &lexError{pos: base + start, msg: "unterminated duration literal, e.g. duration'P1DT2H'"}
+			}
+			val = s[i+9 : i+9+j]
+			i += 10 + j
+			kind = tokDuration
 		case isHex(c) && matchGUID(s[i:]):
 			i += 36
 			kind = tokGUID
@@ -163,13 +203,19 @@ func lex(s string, base int) ([]token, *lexError) {
 				kind = tokSemicolon
 			case '=':
 				kind = tokEquals
+			case '+':
+				kind = tokPlus
+			case '[':
+				kind = tokLBracket
+			case ']':
+				kind = tokRBracket
 			default:
 				r, _ := utf8.DecodeRuneInString(s[start:])
 				return nil, &lexError{pos: base + start, msg: fmt.Sprintf("unexpected character %q", r)}
 			}
 		}
 		text := s[start:i]
-		if kind != tokString {
+		if kind != tokString && kind != tokDuration {
 			val = text
 		}
 		toks = append(toks, token{kind: kind, pos: base + start, text: text, val: val})
@@ -228,13 +274,19 @@ func digits(s string, n int) bool {
 	return true
 }
 
-// matchDate returns the length of a leading yyyy-mm-dd, or 0.
+// matchDate returns the length of a leading yyyy-mm-dd, or 0. The year may
+// have more than four digits (the ABNF allows them; the parser then says
+// the date is out of range).
 func matchDate(s string) int {
-	if digits(s, 4) && len(s) >= 10 && s[4] == '-' && digits(s[5:], 2) && s[7] == '-' && digits(s[8:], 2) {
-		if len(s) > 10 && isDigit(s[10]) {
+	y := 0
+	for y < len(s) && isDigit(s[y]) {
+		y++
+	}
+	if y >= 4 && len(s) >= y+6 && s[y] == '-' && digits(s[y+1:], 2) && s[y+3] == '-' && digits(s[y+4:], 2) {
+		if len(s) > y+6 && isDigit(s[y+6]) {
 			return 0
 		}
-		return 10
+		return y + 6
 	}
 	return 0
 }

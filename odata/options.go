@@ -23,6 +23,10 @@ type Query struct {
 	HasTop  bool
 	Skip    int
 	Count   bool
+	// Apply is the $apply transformation (nil without); $orderby, $top,
+	// $skip and $count then apply to its result, ordered by ApplyOrder.
+	Apply      *Apply
+	ApplyOrder []ApplyOrder
 }
 
 // Expand is one navigation of $expand with its nested options, resolved
@@ -41,38 +45,30 @@ type OrderKey struct {
 	col   *colNode
 }
 
-// The system query options this package knows; any other name starting with
-// '$' is an error (a misspelt $fitler must not silently return every row).
-var optionNames = []string{"$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count"}
-
-func knownOption(name string) bool {
-	for _, n := range optionNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
 // ParseQuery parses and resolves the system query options in values against
-// e. Parameters that do not start with '$' are ignored; unknown '$' options
-// and options given twice are errors. Errors are *Error.
+// e. Option names are read as CanonicalOption reads them; @name keys are
+// parameter aliases; any other key, and an option given twice, is an error.
+// Errors are *Error.
 //
 // Note that url.ParseQuery (and so Request.URL.Query) drops a pair that
 // contains ';', which $expand's nested options use: prefer ParseRawQuery with
 // Request.URL.RawQuery.
 func ParseQuery(e *schema.Entity, values url.Values, lim Limits) (*Query, error) {
 	opts := map[string]string{}
-	for k, v := range values {
-		if !strings.HasPrefix(k, "$") {
-			continue
-		}
-		if len(v) > 1 {
-			return nil, &Error{Option: k, Pos: -1, Msg: "the option is given more than once"}
-		}
-		opts[k] = v[0]
+	aliases := map[string]string{}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
 	}
-	q, err := parseQuery(e, opts, lim.withDefaults())
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range values[k] {
+			if err := addOption(opts, aliases, k, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	q, err := parseQuery(e, opts, aliases, lim.withDefaults())
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +83,7 @@ func ParseRawQuery(e *schema.Entity, rawQuery string, lim Limits) (*Query, error
 		return nil, &Error{Pos: -1, Msg: fmt.Sprintf("the query string is %d bytes long; the maximum query length is %d", len(rawQuery), lim.MaxQueryLength)}
 	}
 	opts := map[string]string{}
+	aliases := map[string]string{}
 	for _, pair := range strings.Split(rawQuery, "&") {
 		if pair == "" {
 			continue
@@ -96,40 +93,22 @@ func ParseRawQuery(e *schema.Entity, rawQuery string, lim Limits) (*Query, error
 		if err != nil {
 			return nil, &Error{Pos: -1, Msg: "malformed query string: bad percent-encoding in " + strconv.Quote(rawKey)}
 		}
-		if !strings.HasPrefix(k, "$") {
-			continue
-		}
 		v, err := url.QueryUnescape(rawVal)
 		if err != nil {
 			return nil, &Error{Option: k, Pos: -1, Msg: "bad percent-encoding in the value"}
 		}
-		if _, dup := opts[k]; dup {
-			return nil, &Error{Option: k, Pos: -1, Msg: "the option is given more than once"}
+		if err := addOption(opts, aliases, k, v); err != nil {
+			return nil, err
 		}
-		opts[k] = v
 	}
-	q, err := parseQuery(e, opts, lim.withDefaults())
+	q, err := parseQuery(e, opts, aliases, lim.withDefaults())
 	if err != nil {
 		return nil, err
 	}
 	return q, nil
 }
 
-func parseQuery(e *schema.Entity, opts map[string]string, lim Limits) (*Query, *Error) {
-	var unknown []string
-	for k := range opts {
-		if !knownOption(k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		k := unknown[0]
-		if knownOption(strings.ToLower(k)) {
-			return nil, &Error{Option: k, Pos: -1, Msg: "option names are lower case: write " + strings.ToLower(k)}
-		}
-		return nil, &Error{Option: k, Pos: -1, Msg: "unknown query option; the supported ones are " + strings.Join(optionNames, ", ")}
-	}
+func parseQuery(e *schema.Entity, opts, aliases map[string]string, lim Limits) (*Query, *Error) {
 	raw := &rawOptions{}
 	for _, name := range optionNames {
 		text, ok := opts[name]
@@ -139,10 +118,14 @@ func parseQuery(e *schema.Entity, opts map[string]string, lim Limits) (*Query, *
 		if err := checkText(name, text, lim); err != nil {
 			return nil, err
 		}
+		if text != "" && isSpace(text[0]) {
+			return nil, &Error{Option: name, Pos: 0, Msg: "the value starts with a space; the OData grammar allows none after '='"}
+		}
 		p, err := newParser(name, text, 0, lim)
 		if err != nil {
 			return nil, err
 		}
+		p.aliases = aliases
 		if err := p.topOption(raw, name); err != nil {
 			return nil, err
 		}
@@ -162,6 +145,7 @@ type rawOptions struct {
 	hasTop  bool
 	skip    int
 	count   bool
+	apply   *rawApply
 	set     map[string]int // option name → position, to reject repeats and misplaced options
 }
 
@@ -219,12 +203,17 @@ func (p *parser) value(raw *rawOptions, name string, level int) {
 		}
 	case "$skip":
 		raw.skip = p.parseCount(name)
+	case "$apply":
+		if level > 1 {
+			p.fail(raw.set[name], "$apply is not supported inside $expand")
+		}
+		raw.apply = p.parseApply()
 	case "$count":
 		t := p.next()
-		if t.kind != tokIdent || (t.text != "true" && t.text != "false") {
+		if t.kind != tokIdent || (!strings.EqualFold(t.text, "true") && !strings.EqualFold(t.text, "false")) {
 			p.fail(t.pos, "expected true or false, found %s", t.describe())
 		}
-		raw.count = t.text == "true"
+		raw.count = strings.EqualFold(t.text, "true")
 	}
 }
 
@@ -246,14 +235,12 @@ func (p *parser) parseOrderBy() []orderItem {
 	for {
 		x := p.parseExpr("")
 		it := orderItem{x: x}
-		switch t := p.peek(); {
+		switch {
 		case p.isWord("asc"):
 			p.next()
 		case p.isWord("desc"):
 			p.next()
 			it.desc = true
-		case t.kind == tokIdent && (strings.EqualFold(t.text, "asc") || strings.EqualFold(t.text, "desc")):
-			p.fail(t.pos, "write '%s' in lower case", strings.ToLower(t.text))
 		}
 		items = append(items, it)
 		t := p.peek()
@@ -330,16 +317,21 @@ func (p *parser) parseNested(level int, nav token) *rawOptions {
 	raw := &rawOptions{nested: p.option}
 	for {
 		name := p.next()
-		if name.kind != tokIdent || !strings.HasPrefix(name.text, "$") {
+		if name.kind != tokIdent {
 			p.fail(name.pos, "expected a query option such as $select=... in the parentheses of %s, found %s", nav.text, name.describe())
 		}
-		if !knownOption(name.text) {
+		canon, ok := CanonicalOption(name.text)
+		if !ok || !knownOption(canon) {
 			p.fail(name.pos, "unknown query option %s; the supported ones are %s", name.text, strings.Join(optionNames, ", "))
 		}
-		if _, dup := raw.set[name.text]; dup {
+		if _, dup := raw.set[canon]; dup {
 			p.fail(name.pos, "%s is given more than once for %s", name.text, nav.text)
 		}
-		p.expect(tokEquals, "'=' after "+name.text)
+		eq := p.expect(tokEquals, "'=' after "+name.text)
+		if t := p.peek(); t.kind != tokEOF && t.pos > eq.pos+1 {
+			p.fail(eq.pos+1, "a space after '=' is not allowed by the OData grammar")
+		}
+		name.text = canon
 		start, depth := p.i, 0
 	scan:
 		for {
@@ -392,6 +384,16 @@ func resolveOptions(e *schema.Entity, raw *rawOptions, lim Limits) (q *Query, er
 	defer catch(&err)
 	q = &Query{Entity: e, Top: raw.top, HasTop: raw.hasTop, Skip: raw.skip, Count: raw.count}
 	r := newResolver(e, lim)
+	if raw.apply != nil {
+		for _, name := range []string{"$filter", "$select", "$expand"} {
+			if _, set := raw.set[name]; set {
+				return nil, &Error{Option: name, Pos: -1, Msg: "is not supported together with $apply: put filter(...) first in $apply, and the properties to read in its groupby"}
+			}
+		}
+		q.Apply = resolveApply(e, raw.apply, r)
+		q.ApplyOrder = resolveApplyOrder(q.Apply, raw.orderBy, raw.option("$orderby"))
+		return q, nil
+	}
 	if raw.filter != nil {
 		f, err := r.filter(raw.option("$filter"), raw.filter)
 		if err != nil {
@@ -401,7 +403,11 @@ func resolveOptions(e *schema.Entity, raw *rawOptions, lim Limits) (q *Query, er
 	}
 	r.option = raw.option("$orderby")
 	for _, it := range raw.orderBy {
-		path, ok := it.x.(*Path)
+		x := it.x
+		for a, isAlias := x.(*Alias); isAlias; a, isAlias = x.(*Alias) {
+			x = a.Value
+		}
+		path, ok := x.(*Path)
 		if !ok {
 			r.fail(it.x.Pos(), "$orderby takes property paths, e.g. name or project/name desc; %s is not one", brief(it.x))
 		}
@@ -472,49 +478,4 @@ func resolveSelect(r *resolver, e *schema.Entity, raw *rawOptions) []*schema.Fie
 		return nil
 	}
 	return out
-}
-
-// String renders the query compactly and deterministically, for tests and logs.
-func (q *Query) String() string {
-	var parts []string
-	if q.Filter != nil {
-		parts = append(parts, "filter="+q.Filter.String())
-	}
-	if len(q.OrderBy) > 0 {
-		keys := make([]string, len(q.OrderBy))
-		for i, k := range q.OrderBy {
-			keys[i] = k.Path
-			if k.Desc {
-				keys[i] += " desc"
-			}
-		}
-		parts = append(parts, "orderby="+strings.Join(keys, ","))
-	}
-	if q.Select != nil {
-		names := make([]string, len(q.Select))
-		for i, f := range q.Select {
-			names[i] = f.Name
-		}
-		parts = append(parts, "select="+strings.Join(names, ","))
-	}
-	if len(q.Expand) > 0 {
-		items := make([]string, len(q.Expand))
-		for i, x := range q.Expand {
-			items[i] = x.Nav.Name
-			if s := x.Query.String(); s != "" {
-				items[i] += "(" + s + ")"
-			}
-		}
-		parts = append(parts, "expand=["+strings.Join(items, ", ")+"]")
-	}
-	if q.HasTop {
-		parts = append(parts, "top="+strconv.Itoa(q.Top))
-	}
-	if q.Skip > 0 {
-		parts = append(parts, "skip="+strconv.Itoa(q.Skip))
-	}
-	if q.Count {
-		parts = append(parts, "count=true")
-	}
-	return strings.Join(parts, "; ")
 }

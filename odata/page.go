@@ -24,6 +24,15 @@ func (k OrderKey) Navigations() []*Navigation {
 	return k.col.navs
 }
 
+// Counted is the collection a nav/$count key counts (on the row its
+// Navigations reach), nil for a key on a field.
+func (k OrderKey) Counted() *Navigation {
+	if k.col == nil {
+		return nil
+	}
+	return k.col.count
+}
+
 // IDDesc reports the direction of the id tie-breaker: that of the last
 // $orderby key, so that an order on an indexed field followed by id is one
 // index scan in either direction.

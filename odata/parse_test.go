@@ -137,7 +137,7 @@ func TestParsePositions(t *testing.T) {
 // queryCases are raw query strings and their resolved form.
 var queryCases = []struct{ raw, want string }{
 	{"", ""},
-	{"other=1&$top=5", "top=5"},
+	{"TOP=5&Skip=2", "top=5; skip=2"},
 	{"$top=0&$count=true", "top=0; count=true"},
 	{"$skip=100&$count=false", "skip=100"},
 	{"$select=name,id,name", "select=name,id"},
@@ -173,7 +173,7 @@ func TestParseQueryOptions(t *testing.T) {
 		}
 	}
 	// ParseQuery takes decoded values, as url.ParseQuery gives them.
-	q, err := ParseQuery(jobs, url.Values{"$filter": {"name eq 'a;b'"}, "$top": {"3"}, "x": {"1", "2"}}, Limits{})
+	q, err := ParseQuery(jobs, url.Values{"$filter": {"name eq 'a;b'"}, "$top": {"3"}, "@x": {"1"}}, Limits{})
 	if err != nil || q.String() != "filter=(eq name 'a;b'); top=3" {
 		t.Errorf("ParseQuery: %v, %v", q, err)
 	}

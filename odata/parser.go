@@ -2,9 +2,9 @@ package odata
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ordo-fsm/ordo/schema"
 )
@@ -14,11 +14,12 @@ import (
 // with an abort value that the exported entry points recover: the grammar
 // reads far better without an error check after every token.
 type parser struct {
-	option string
-	toks   []token
-	i      int
-	depth  int
-	lim    Limits
+	option  string
+	toks    []token
+	i       int
+	depth   int
+	lim     Limits
+	aliases map[string]string // parameter alias (with its @) → its value; nil inside an alias's value
 }
 
 type abort struct{ err *Error }
@@ -53,7 +54,7 @@ func (p *parser) sub(toks []token, end int) *parser {
 	t := make([]token, len(toks), len(toks)+1)
 	copy(t, toks)
 	t = append(t, token{kind: tokEOF, pos: end})
-	return &parser{option: p.option, toks: t, lim: p.lim}
+	return &parser{option: p.option, toks: t, lim: p.lim, aliases: p.aliases}
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -72,9 +73,11 @@ func (p *parser) next() token {
 	return t
 }
 
+// isWord reports whether the next token is the keyword w, in any case:
+// OData 4.01 makes operators, functions and keywords case-insensitive.
 func (p *parser) isWord(w string) bool {
 	t := p.peek()
-	return t.kind == tokIdent && t.text == w
+	return t.kind == tokIdent && strings.EqualFold(t.text, w)
 }
 
 func (p *parser) expect(k tokKind, what string) token {
@@ -98,8 +101,11 @@ func (p *parser) leave() { p.depth-- }
 // operators lists the words the expression grammar reserves.
 var operators = map[string]bool{
 	"and": true, "or": true, "not": true, "eq": true, "ne": true, "gt": true, "ge": true,
-	"lt": true, "le": true, "add": true, "sub": true, "mul": true, "div": true, "mod": true, "in": true,
+	"lt": true, "le": true, "add": true, "sub": true, "mul": true, "div": true, "divby": true, "mod": true, "in": true,
 }
+
+// isOperator reports whether name is an operator word, in any case.
+func isOperator(name string) bool { return operators[strings.ToLower(name)] }
 
 // functions gives the number of arguments of each built-in function.
 var functions = map[string][2]int{
@@ -147,8 +153,6 @@ func (p *parser) filter() (x Expr, err *Error) {
 // unexpected reports a token that cannot follow a complete expression.
 func (p *parser) unexpected(t token) {
 	switch {
-	case t.kind == tokIdent && operators[strings.ToLower(t.text)] && !operators[t.text]:
-		p.fail(t.pos, "operators are lower case: write '%s' instead of '%s'", strings.ToLower(t.text), t.text)
 	case t.kind == tokIdent:
 		p.fail(t.pos, "expected an operator such as eq, and, or, found %s", t.describe())
 	case t.kind == tokRParen:
@@ -197,7 +201,8 @@ func (p *parser) parseEquality(after string) Expr {
 	l := p.parseRelational(after)
 	for p.isWord("eq") || p.isWord("ne") {
 		op := p.next()
-		l = &Binary{Op: op.text, L: l, R: p.parseRelational(op.text), At: op.pos}
+		name := strings.ToLower(op.text)
+		l = &Binary{Op: name, L: l, R: p.parseRelational(name), At: op.pos}
 	}
 	return l
 }
@@ -208,7 +213,8 @@ func (p *parser) parseRelational(after string) Expr {
 		switch {
 		case p.isWord("gt") || p.isWord("ge") || p.isWord("lt") || p.isWord("le"):
 			op := p.next()
-			l = &Binary{Op: op.text, L: l, R: p.parseAdditive(op.text), At: op.pos}
+			name := strings.ToLower(op.text)
+			l = &Binary{Op: name, L: l, R: p.parseAdditive(name), At: op.pos}
 		case p.isWord("in"):
 			op := p.next()
 			l = &In{X: l, List: p.parseInList(), At: op.pos}
@@ -222,24 +228,36 @@ func (p *parser) parseAdditive(after string) Expr {
 	l := p.parseMul(after)
 	for p.isWord("add") || p.isWord("sub") {
 		op := p.next()
-		l = &Binary{Op: op.text, L: l, R: p.parseMul(op.text), At: op.pos}
+		name := strings.ToLower(op.text)
+		l = &Binary{Op: name, L: l, R: p.parseMul(name), At: op.pos}
 	}
 	return l
 }
 
 func (p *parser) parseMul(after string) Expr {
 	l := p.parseUnary(after)
-	for p.isWord("mul") || p.isWord("div") || p.isWord("mod") {
+	for p.isWord("mul") || p.isWord("div") || p.isWord("divby") || p.isWord("mod") {
 		op := p.next()
-		l = &Binary{Op: op.text, L: l, R: p.parseUnary(op.text), At: op.pos}
+		name := strings.ToLower(op.text)
+		l = &Binary{Op: name, L: l, R: p.parseUnary(name), At: op.pos}
 	}
 	return l
 }
 
 func (p *parser) parseUnary(after string) Expr {
-	if t := p.peek(); t.kind == tokMinus {
-		if n := p.peekAt(1); (n.kind == tokInt || n.kind == tokDecimal) && n.pos == t.pos+1 {
+	t := p.peek()
+	if t.kind == tokPlus {
+		if p.signedLiteral() {
+			return p.parseLiteral() // +42, +1.5e3
+		}
+		p.fail(t.pos, "'+' is a sign: it must be written right before a number, e.g. +42 (encode it as %%2B in a URL)")
+	}
+	if t.kind == tokMinus {
+		if p.signedLiteral() {
 			return p.parseLiteral() // a negative number is one literal
+		}
+		if n := p.peekAt(1); (n.kind == tokDate || n.kind == tokDateTime) && n.pos == t.pos+1 {
+			p.fail(t.pos, "the year of -%s is before 0001; dates range from 0001-01-01 to 9999-12-31", n.text)
 		}
 		p.next()
 		p.enter()
@@ -249,16 +267,43 @@ func (p *parser) parseUnary(after string) Expr {
 	return p.parsePrimary(after)
 }
 
+// signedLiteral reports a sign right before a number, INF or a duration.
+func (p *parser) signedLiteral() bool {
+	t, n := p.peek(), p.peekAt(1)
+	if n.pos != t.pos+1 {
+		return false
+	}
+	switch n.kind {
+	case tokInt, tokDecimal, tokDuration:
+		return true
+	case tokIdent:
+		return t.kind == tokMinus && n.text == "INF"
+	}
+	return false
+}
+
+// keywordLiteral reports whether an identifier is a literal: true, false
+// and null in any case, INF and NaN as written.
+func keywordLiteral(t token) bool {
+	switch strings.ToLower(t.text) {
+	case "true", "false", "null":
+		return true
+	}
+	return t.text == "INF" || t.text == "NaN"
+}
+
 func (p *parser) parsePrimary(after string) Expr {
 	t := p.peek()
 	switch t.kind {
-	case tokString, tokInt, tokDecimal, tokGUID, tokDate, tokDateTime, tokTime:
+	case tokString, tokInt, tokDecimal, tokGUID, tokDate, tokDateTime, tokTime, tokDuration:
 		return p.parseLiteral()
+	case tokAlias:
+		return p.parseAlias()
 	case tokIdent:
 		switch {
-		case t.text == "true" || t.text == "false" || t.text == "null":
+		case keywordLiteral(t) && p.peekAt(1).kind != tokSlash:
 			return p.parseLiteral()
-		case operators[t.text]:
+		case isOperator(t.text):
 			p.expectedOperand(after, t)
 		case p.peekAt(1).kind == tokLParen:
 			return p.parseCall()
@@ -287,12 +332,12 @@ func (p *parser) expectedOperand(after string, t token) {
 	p.fail(t.pos, "expected a literal or property, found %s", t.describe())
 }
 
-// parseLiteral reads one literal token, with a leading '-' for numbers.
+// parseLiteral reads one literal token, with a leading sign for numbers.
 func (p *parser) parseLiteral() *Literal {
 	t := p.next()
 	neg := ""
-	if t.kind == tokMinus {
-		neg = "-"
+	if t.kind == tokMinus || t.kind == tokPlus {
+		neg = t.text
 		t = p.next()
 	}
 	start := t.pos - len(neg)
@@ -320,17 +365,26 @@ func (p *parser) parseLiteral() *Literal {
 		}
 		lit.Kind, lit.Value = LitGUID, g
 	case tokDate:
-		d, ok := parseDateOnly(t.text)
-		if !ok {
-			p.fail(start, "%s is not a valid date", t.text)
+		d, msg := checkDate(t.text, false)
+		if msg != "" {
+			p.fail(start, "%s", msg)
 		}
 		lit.Kind, lit.Value = LitDate, d
 	case tokDateTime:
-		d, ok := parseDateTime(t.text)
-		if !ok {
-			p.fail(start, "%s is not a valid date-time", t.text)
+		d, msg := checkDate(t.text, true)
+		if msg != "" {
+			p.fail(start, "%s", msg)
 		}
 		lit.Kind, lit.Value = LitDateTime, d
+	case tokDuration:
+		d, msg := parseDuration(t.val)
+		if msg != "" {
+			p.fail(start, "%s is not a duration: %s; write e.g. duration'P1DT2H30M'", raw, msg)
+		}
+		if neg == "-" {
+			d = -d
+		}
+		lit.Kind, lit.Value = LitDuration, d
 	case tokTime:
 		d, ok := parseTimeOfDay(t.text)
 		if !ok {
@@ -338,11 +392,19 @@ func (p *parser) parseLiteral() *Literal {
 		}
 		lit.Kind, lit.Value = LitTimeOfDay, d
 	case tokIdent:
-		switch t.text {
+		switch strings.ToLower(t.text) {
 		case "null":
 			lit.Kind = LitNull
 		case "true", "false":
-			lit.Kind, lit.Value = LitBool, t.text == "true"
+			lit.Kind, lit.Value = LitBool, strings.EqualFold(t.text, "true")
+		default: // INF, -INF, NaN
+			lit.Kind, lit.Value = LitDecimal, math.NaN()
+			if t.text == "INF" {
+				lit.Value = math.Inf(1)
+				if neg == "-" {
+					lit.Value = math.Inf(-1)
+				}
+			}
 		}
 	}
 	return lit
@@ -350,11 +412,9 @@ func (p *parser) parseLiteral() *Literal {
 
 func (p *parser) parseCall() Expr {
 	name := p.next()
-	arity, known := functions[name.text]
+	fn := strings.ToLower(name.text)
+	arity, known := functions[fn]
 	if !known {
-		if _, ok := functions[strings.ToLower(name.text)]; ok {
-			p.fail(name.pos, "function names are lower case: write '%s' instead of '%s'", strings.ToLower(name.text), name.text)
-		}
 		p.fail(name.pos, "unknown function '%s'", name.text)
 	}
 	open := p.next()
@@ -382,7 +442,7 @@ func (p *parser) parseCall() Expr {
 		}
 		p.fail(name.pos, "%s takes %s argument(s), not %d", name.text, want, len(args))
 	}
-	return &Call{Name: name.text, Args: args, At: name.pos}
+	return &Call{Name: fn, Args: args, At: name.pos}
 }
 
 // parsePath reads name(/name)* and an optional trailing /any(...) or /all(...).
@@ -396,7 +456,8 @@ func (p *parser) parsePath() Expr {
 			p.fail(t.pos, "expected a property name after '/', found %s", t.describe())
 		}
 		p.next()
-		if (t.text == "any" || t.text == "all") && p.peek().kind == tokLParen {
+		if (strings.EqualFold(t.text, "any") || strings.EqualFold(t.text, "all")) && p.peek().kind == tokLParen {
+			t.text = strings.ToLower(t.text)
 			return p.parseLambda(path, t)
 		}
 		path.Segments = append(path.Segments, Segment{Name: t.text, At: t.pos})
@@ -415,7 +476,7 @@ func (p *parser) parseLambda(coll *Path, op token) Expr {
 		return l
 	}
 	v := p.peek()
-	if v.kind != tokIdent || operators[v.text] || strings.HasPrefix(v.text, "$") || p.peekAt(1).kind != tokColon {
+	if v.kind != tokIdent || isOperator(v.text) || strings.HasPrefix(v.text, "$") || p.peekAt(1).kind != tokColon {
 		p.fail(v.pos, "expected a lambda variable and ':', e.g. %s(x: x/name eq 'A'), found %s", op.text, v.describe())
 	}
 	p.next()
@@ -430,81 +491,4 @@ func (p *parser) parseLambda(coll *Path, op token) Expr {
 	}
 	p.next()
 	return l
-}
-
-func (p *parser) parseInList() []*Literal {
-	open := p.peek()
-	if open.kind != tokLParen {
-		p.fail(open.pos, "expected '(' after 'in', found %s", open.describe())
-	}
-	p.next()
-	var list []*Literal
-	for {
-		t := p.peek()
-		ok := false
-		switch t.kind {
-		case tokString, tokInt, tokDecimal, tokGUID, tokDate, tokDateTime, tokTime:
-			ok = true
-		case tokIdent:
-			ok = t.text == "true" || t.text == "false" || t.text == "null"
-		case tokMinus:
-			n := p.peekAt(1)
-			ok = (n.kind == tokInt || n.kind == tokDecimal) && n.pos == t.pos+1
-		}
-		if !ok {
-			p.fail(t.pos, "expected a literal in the 'in' list, found %s", t.describe())
-		}
-		if len(list) == p.lim.MaxInItems {
-			p.fail(t.pos, "the 'in' list has more than %d values (the maximum 'in' list length)", p.lim.MaxInItems)
-		}
-		list = append(list, p.parseLiteral())
-		t = p.next()
-		if t.kind == tokRParen {
-			return list
-		}
-		if t.kind != tokComma {
-			p.fail(t.pos, "expected ',' or ')' in the 'in' list, found %s", t.describe())
-		}
-	}
-}
-
-func parseDateOnly(s string) (time.Time, bool) {
-	t, err := time.Parse("2006-01-02", s)
-	return t, err == nil && inDateRange(t)
-}
-
-// inDateRange keeps dates within the years both databases store and within
-// the fixed-width text SQLite compares: 0001 to 9999 in UTC.
-func inDateRange(t time.Time) bool { return t.Year() >= 1 && t.Year() <= 9999 }
-
-var dateTimeLayouts = []string{
-	"2006-01-02T15:04:05.999999999Z07:00",
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02T15:04",
-}
-
-// parseDateTime reads an ISO-8601 date-time; no zone means UTC, as elsewhere
-// in the API. A space where the zone's '+' belongs is a form-decoded '+'.
-func parseDateTime(s string) (time.Time, bool) {
-	s = strings.ToUpper(s)
-	if n := len(s); n > 6 && s[n-6] == ' ' {
-		s = s[:n-6] + "+" + s[n-5:]
-	}
-	for _, layout := range dateTimeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = schema.NormalizeDate(t)
-			return t, inDateRange(t)
-		}
-	}
-	return time.Time{}, false
-}
-
-func parseTimeOfDay(s string) (time.Duration, bool) {
-	for _, layout := range []string{"15:04:05.999999999", "15:04"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.Sub(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)).Truncate(time.Microsecond), true
-		}
-	}
-	return 0, false
 }

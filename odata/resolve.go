@@ -23,6 +23,7 @@ const (
 	tyDate     // a date-time (schema.KindDate)
 	tyDateOnly // the result of date()
 	tyTime     // the result of time()
+	tyDuration // a duration literal, or the difference of two date-times
 )
 
 func (t typ) String() string {
@@ -43,6 +44,8 @@ func (t typ) String() string {
 		return "a date"
 	case tyTime:
 		return "a time of day"
+	case tyDuration:
+		return "a duration"
 	}
 	return "null"
 }
@@ -78,12 +81,24 @@ type scope struct {
 	name   string // the lambda variable; "" for the main entity
 }
 
-// colNode is a column reached from a scope's row through to-one navigations.
+// colNode is a column reached from a scope's row through to-one navigations,
+// or, when count is set, the number of rows of that row's collection count
+// (nav/$count; field is then countField).
 type colNode struct {
 	scope *scope
 	navs  []*Navigation
 	field *schema.Field
+	count *Navigation
 }
+
+// countField stands for the value of nav/$count.
+var countField = &schema.Field{Name: "$count", Kind: schema.KindInt, ReadOnly: true}
+
+// constNode is a condition known without looking at a row (a comparison
+// with NaN, which IEEE 754 makes false, or true for ne).
+type constNode struct{ v bool }
+
+func (constNode) typ() typ { return tyBool }
 
 // litNode is a constant in its schema Go representation; a date (tyDateOnly)
 // is a time.Time at midnight UTC and a time of day a time.Duration.
@@ -126,16 +141,21 @@ type lambdaNode struct {
 	body  node // nil for any()
 }
 
-func (c *colNode) typ() typ     { return kindTyp(c.field.Kind) }
-func (l *litNode) typ() typ     { return l.t }
-func (nowNode) typ() typ        { return tyDate }
-func (b *binNode) typ() typ     { return b.t }
-func (*notNode) typ() typ       { return tyBool }
-func (n *negNode) typ() typ     { return n.x.typ() }
-func (c *callNode) typ() typ    { return c.t }
-func (*inNode) typ() typ        { return tyBool }
-func (*lambdaNode) typ() typ    { return tyBool }
-func (c *colNode) path() string { return navPath(c.navs, c.field.Name) }
+func (c *colNode) typ() typ  { return kindTyp(c.field.Kind) }
+func (l *litNode) typ() typ  { return l.t }
+func (nowNode) typ() typ     { return tyDate }
+func (b *binNode) typ() typ  { return b.t }
+func (*notNode) typ() typ    { return tyBool }
+func (n *negNode) typ() typ  { return n.x.typ() }
+func (c *callNode) typ() typ { return c.t }
+func (*inNode) typ() typ     { return tyBool }
+func (*lambdaNode) typ() typ { return tyBool }
+func (c *colNode) path() string {
+	if c.count != nil {
+		return navPath(c.navs, c.count.Name+"/$count")
+	}
+	return navPath(c.navs, c.field.Name)
+}
 
 func navPath(navs []*Navigation, last string) string {
 	var b strings.Builder
@@ -155,6 +175,7 @@ type resolver struct {
 	vars   []*scope // lambda variables in scope, innermost last
 	lim    Limits
 	joins  map[joinKey]bool
+	result map[string]node // the members of a $apply result, while resolving a filter() after groupby
 }
 
 type joinKey struct {
@@ -209,16 +230,20 @@ func brief(x Expr) string {
 	return s
 }
 
-func isLiteral(x Expr) bool {
-	_, ok := x.(*Literal)
-	return ok
-}
-
 func (r *resolver) resolve(x Expr, hint typ) node {
 	switch x := x.(type) {
+	case *Alias:
+		saved := r.option
+		r.option = x.Name
+		n := r.resolve(x.Value, hint)
+		r.option = saved
+		return n
 	case *Literal:
 		return r.literal(x, hint)
 	case *Path:
+		if r.result != nil {
+			return r.resultPath(x)
+		}
 		return r.path(x)
 	case *Binary:
 		return r.binary(x)
@@ -230,15 +255,19 @@ func (r *resolver) resolve(x Expr, hint typ) node {
 			}
 			return &notNode{n}
 		}
-		if !n.typ().numeric() {
-			r.fail(x.X.Pos(), "unary '-' needs a number, but %s is %s", brief(x.X), n.typ())
+		if !n.typ().numeric() && n.typ() != tyDuration {
+			r.fail(x.X.Pos(), "unary '-' needs a number or a duration, but %s is %s", brief(x.X), n.typ())
 		}
+		r.finite(x.X, n)
 		return &negNode{n}
 	case *Call:
 		return r.call(x)
 	case *In:
 		return r.in(x)
 	case *Lambda:
+		if r.result != nil {
+			r.fail(x.Pos(), "a filter() after groupby takes the members of the result, not any/all")
+		}
 		return r.lambda(x)
 	}
 	panic(fmt.Sprintf("odata: unknown node %T", x))
@@ -258,6 +287,8 @@ func (r *resolver) literal(x *Literal, hint typ) node {
 			return &litNode{t: tyDateOnly, v: schema.ZeroDate}
 		case tyTime:
 			return &litNode{t: tyTime, v: time.Duration(0)}
+		case tyDuration:
+			return &litNode{t: tyDuration, v: Duration(0)}
 		}
 		return &litNode{t: hint, v: schema.KindZero(kindOf(hint))}
 	case LitString:
@@ -287,6 +318,12 @@ func (r *resolver) literal(x *Literal, hint typ) node {
 				r.fail(x.At, "%s is not a GUID", x.Raw)
 			}
 			return &litNode{t: tyGUID, v: g}
+		case tyDuration:
+			d, msg := parseDuration(s)
+			if msg != "" {
+				r.fail(x.At, "%s is not a duration: %s; write e.g. duration'P1DT2H30M'", x.Raw, msg)
+			}
+			return &litNode{t: tyDuration, v: d}
 		}
 		return &litNode{t: tyString, v: s}
 	case LitInt:
@@ -309,6 +346,8 @@ func (r *resolver) literal(x *Literal, hint typ) node {
 		return &litNode{t: tyDate, v: x.Value}
 	case LitTimeOfDay:
 		return &litNode{t: tyTime, v: x.Value}
+	case LitDuration:
+		return &litNode{t: tyDuration, v: x.Value}
 	}
 	panic("odata: unknown literal kind")
 }
@@ -333,14 +372,29 @@ func kindOf(t typ) schema.Kind {
 }
 
 // pair resolves the operands of a binary operator, resolving a literal after
-// the other side so that it can take that side's type.
-func (r *resolver) pair(l, rt Expr) (node, node) {
+// the other side so that it can take that side's type (hint turns that type
+// into the literal's: a date-time plus a quoted duration).
+func (r *resolver) pair(l, rt Expr, hint func(other typ, lit Expr) typ) (node, node) {
+	if hint == nil {
+		hint = func(other typ, _ Expr) typ { return other }
+	}
 	if isLiteral(l) && !isLiteral(rt) {
 		rn := r.resolve(rt, tyNull)
-		return r.resolve(l, rn.typ()), rn
+		return r.resolve(l, hint(rn.typ(), l)), rn
 	}
 	ln := r.resolve(l, tyNull)
-	return ln, r.resolve(rt, ln.typ())
+	return ln, r.resolve(rt, hint(ln.typ(), rt))
+}
+
+// isLiteral reports a literal, or an alias standing for one.
+func isLiteral(x Expr) bool {
+	switch x := x.(type) {
+	case *Literal:
+		return true
+	case *Alias:
+		return isLiteral(x.Value)
+	}
+	return false
 }
 
 func (r *resolver) binary(x *Binary) node {
@@ -357,30 +411,47 @@ func (r *resolver) binary(x *Binary) node {
 			}
 		}
 		return &binNode{op: x.Op, l: l, r: rn, t: tyBool}
-	case "add", "sub", "mul", "div", "mod":
-		l, rn := r.pair(x.L, x.R)
+	case "add", "sub", "mul", "div", "divby", "mod":
+		l, rn := r.pair(x.L, x.R, arithHint)
+		r.finite(x.L, l)
+		r.finite(x.R, rn)
+		if t, ok := dateArith(x.Op, l.typ(), rn.typ()); ok {
+			return &binNode{op: x.Op, l: l, r: rn, t: t}
+		}
 		for _, side := range []struct {
 			x Expr
 			n node
 		}{{x.L, l}, {x.R, rn}} {
 			if !side.n.typ().numeric() {
+				if x.Op == "add" || x.Op == "sub" {
+					r.fail(side.x.Pos(), "'%s' needs numbers, or a date-time and a duration, but %s is %s (with %s on the other side)", x.Op, brief(side.x), side.n.typ(), other(l, rn, side.n).typ())
+				}
 				r.fail(side.x.Pos(), "'%s' needs numbers on both sides, but %s is %s", x.Op, brief(side.x), side.n.typ())
 			}
 		}
 		t := tyInt
-		if l.typ() == tyDecimal || rn.typ() == tyDecimal {
+		if l.typ() == tyDecimal || rn.typ() == tyDecimal || x.Op == "divby" {
 			t = tyDecimal
 		}
 		return &binNode{op: x.Op, l: l, r: rn, t: t}
 	}
-	l, rn := r.pair(x.L, x.R)
+	l, rn := r.pair(x.L, x.R, nil)
 	r.comparable(x.Op, x.At, x.L, l, x.R, rn)
+	if nan, _ := special(l); nan {
+		return constNode{x.Op == "ne"}
+	}
+	if nan, _ := special(rn); nan {
+		return constNode{x.Op == "ne"}
+	}
 	return &binNode{op: x.Op, l: l, r: rn, t: tyBool}
 }
 
 // comparable checks that op may compare a and b.
 func (r *resolver) comparable(op string, pos int, ax Expr, a node, bx Expr, b node) {
 	at, bt := a.typ(), b.typ()
+	if nan, inf := special(a); (nan || inf) && isLiteral(bx) {
+		r.fail(pos, "'%s' cannot compare two constants", op)
+	}
 	if at == tyNull && bt == tyNull {
 		r.fail(pos, "'%s' cannot compare null with null: one side must be a property or an expression", op)
 	}
@@ -390,69 +461,6 @@ func (r *resolver) comparable(op string, pos int, ax Expr, a node, bx Expr, b no
 	if at == tyBool && op != "eq" && op != "ne" && op != "in" {
 		r.fail(pos, "'%s' cannot order booleans; use eq or ne", op)
 	}
-}
-
-func (r *resolver) in(x *In) node {
-	n := r.resolve(x.X, tyNull)
-	if n.typ() == tyNull {
-		r.fail(x.X.Pos(), "'in' needs a property or an expression on its left, not null")
-	}
-	out := &inNode{x: n}
-	for _, it := range x.List {
-		l := r.literal(it, n.typ()).(*litNode)
-		r.comparable("in", it.At, x.X, n, it, l)
-		out.items = append(out.items, l)
-	}
-	return out
-}
-
-// signatures gives each function's parameter types; a parameter that accepts
-// several types lists them all, and the result type is worked out in call.
-var signatures = map[string][][]typ{
-	"contains": {{tyString}, {tyString}}, "startswith": {{tyString}, {tyString}},
-	"endswith": {{tyString}, {tyString}}, "length": {{tyString}}, "indexof": {{tyString}, {tyString}},
-	"substring": {{tyString}, {tyInt}, {tyInt}}, "tolower": {{tyString}}, "toupper": {{tyString}},
-	"trim": {{tyString}}, "concat": {{tyString}, {tyString}},
-	"year": {{tyDate, tyDateOnly}}, "month": {{tyDate, tyDateOnly}}, "day": {{tyDate, tyDateOnly}},
-	"hour": {{tyDate, tyTime}}, "minute": {{tyDate, tyTime}}, "second": {{tyDate, tyTime}},
-	"date": {{tyDate}}, "time": {{tyDate}}, "now": {},
-	"round": {{tyDecimal, tyInt}}, "floor": {{tyDecimal, tyInt}}, "ceiling": {{tyDecimal, tyInt}},
-}
-
-var results = map[string]typ{
-	"contains": tyBool, "startswith": tyBool, "endswith": tyBool, "length": tyInt, "indexof": tyInt,
-	"substring": tyString, "tolower": tyString, "toupper": tyString, "trim": tyString, "concat": tyString,
-	"year": tyInt, "month": tyInt, "day": tyInt, "hour": tyInt, "minute": tyInt, "second": tyInt,
-	"date": tyDateOnly, "time": tyTime, "now": tyDate,
-}
-
-func (r *resolver) call(x *Call) node {
-	if x.Name == "now" {
-		return nowNode{}
-	}
-	sig := signatures[x.Name]
-	c := &callNode{fn: x.Name}
-	for i, a := range x.Args {
-		want := sig[i]
-		n := r.resolve(a, want[0])
-		ok := false
-		for _, w := range want {
-			ok = ok || n.typ() == w
-		}
-		if !ok {
-			names := make([]string, len(want))
-			for j, w := range want {
-				names[j] = w.String()
-			}
-			r.fail(a.Pos(), "%s needs %s as argument %d, but %s is %s", x.Name, strings.Join(names, " or "), i+1, brief(a), n.typ())
-		}
-		c.args = append(c.args, n)
-	}
-	c.t = results[x.Name]
-	if c.t == tyNull { // round, floor, ceiling keep their argument's type
-		c.t = c.args[0].typ()
-	}
-	return c
 }
 
 // walk follows the to-one navigations of segs (all but the last segment) from
@@ -502,9 +510,6 @@ func (r *resolver) walk(segs []Segment) (*scope, []*Navigation, *schema.Entity, 
 // unknown fails on a name e does not have, suggesting a close one among its
 // fields and/or navigations.
 func (r *resolver) unknown(e *schema.Entity, s Segment, fields, navs bool) {
-	if low := strings.ToLower(s.Name); low != s.Name && (operators[low] || low == "asc" || low == "desc") {
-		r.fail(s.At, "unknown property '%s' of %s (operators are lower case: write '%s')", s.Name, e.Name, low)
-	}
 	if hint := suggest(e, s.Name, fields, navs); hint != "" {
 		r.fail(s.At, "unknown property '%s' of %s (did you mean '%s'?)", s.Name, e.Name, hint)
 	}
@@ -515,6 +520,9 @@ func (r *resolver) unknown(e *schema.Entity, s Segment, fields, navs bool) {
 // value stands for its _id column, so "project eq null" asks for an unset
 // project.
 func (r *resolver) path(x *Path) *colNode {
+	if segs := x.Segments; len(segs) > 1 && segs[len(segs)-1].Name == "$count" {
+		return r.count(x)
+	}
 	sc, navs, e, last := r.walkPath(x)
 	if f, ok := e.Field(last.Name); ok {
 		return &colNode{scope: sc, navs: navs, field: f}

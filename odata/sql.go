@@ -207,6 +207,16 @@ func (t *translator) join(sc *sqlScope, navs []*Navigation) string {
 // like every stored column, so that no comparison meets a NULL.
 func (t *translator) column(c *colNode) string {
 	alias := t.join(t.scope(c.scope), c.navs)
+	if c.count != nil {
+		// A correlated count served by the child's (tenant, reference)
+		// index; a missing parent row (NULL id) counts no children.
+		t.nSub++
+		child := "l" + strconv.Itoa(t.nSub)
+		return fmt.Sprintf("(SELECT COUNT(*) FROM %s %s WHERE %s.%s = %s.%s AND %s.%s = %s.%s)",
+			sqldialect.Quote(c.count.Target.Table), child,
+			child, sqldialect.Quote("tenant_id"), alias, sqldialect.Quote("tenant_id"),
+			child, sqldialect.Quote(c.count.Ref.IDField), alias, sqldialect.Quote("id"))
+	}
 	col := alias + "." + sqldialect.Quote(c.field.Name)
 	if len(c.navs) == 0 || t.bare[c] {
 		return col
@@ -217,6 +227,7 @@ func (t *translator) column(c *colNode) string {
 var paramKeys = map[typ]string{
 	tyGUID: "param.guid", tyString: "param.string", tyInt: "param.int", tyDecimal: "param.decimal",
 	tyBool: "param.bool", tyDate: "param.date", tyDateOnly: "param.dateonly", tyTime: "param.time",
+	tyDuration: "param.int",
 }
 
 // param binds a constant and returns its (typed) placeholder.
@@ -227,6 +238,8 @@ func (t *translator) param(ty typ, v any) string {
 		ph = t.args.AddRaw(v.(time.Time).Format("2006-01-02"))
 	case tyTime:
 		ph = t.args.AddRaw(formatTimeOfDay(v.(time.Duration)))
+	case tyDuration: // microseconds
+		ph = t.args.AddRaw(int64(v.(Duration)))
 	case tyNull:
 		panic("odata: untyped null reached SQL")
 	default:
@@ -247,6 +260,11 @@ func (t *translator) expr(n node) (string, int) {
 		return t.column(n), precAtom
 	case *litNode:
 		return t.param(n.t, n.v), precAtom
+	case constNode:
+		if n.v {
+			return "1 = 1", precCmp
+		}
+		return "1 = 0", precCmp
 	case nowNode:
 		if t.now == nil {
 			now := schema.NormalizeDate(t.clock())
@@ -263,6 +281,9 @@ func (t *translator) expr(n node) (string, int) {
 	case *binNode:
 		return t.binary(n)
 	case *inNode:
+		if len(n.items) == 0 {
+			return "1 = 0", precCmp // nothing is in the empty list
+		}
 		x, p := t.expr(n.x)
 		items := make([]string, len(n.items))
 		for i, it := range n.items {
@@ -279,6 +300,8 @@ func (t *translator) expr(n node) (string, int) {
 		return t.call(n)
 	case *lambdaNode:
 		return t.lambda(n)
+	case *aggNode:
+		return t.aggregate(n.agg), precAtom
 	}
 	panic(fmt.Sprintf("odata: cannot translate %T", n))
 }
@@ -291,9 +314,26 @@ func (t *translator) binary(n *binNode) (string, int) {
 func (t *translator) binaryWith(n *binNode, operand func(node) (string, int)) (string, int) {
 	l, lp := operand(n.l)
 	r, rp := operand(n.r)
+	switch {
+	case n.t == tyDate && (n.op == "add" || n.op == "sub"):
+		// date-time ± duration (durations are microseconds)
+		date, dur, dp := l, r, rp
+		if n.l.typ() == tyDuration {
+			date, dur, dp = r, l, lp
+		}
+		dur = paren(dur, dp, precAtom)
+		if n.op == "sub" {
+			dur = "(-" + dur + ")"
+		}
+		return t.tmpl("datetime.add", date, dur), precAtom
+	case n.t == tyDuration && n.l.typ() == tyDate:
+		return t.tmpl("datetime.diff", l, r), precAtom
+	}
 	switch n.op {
 	case "div":
 		return t.tmpl("div", paren(l, lp, precAtom), paren(r, rp, precAtom)), precAtom
+	case "divby":
+		return t.tmpl("divby", paren(l, lp, precAtom), paren(r, rp, precAtom)), precAtom
 	case "mod":
 		key := "mod"
 		if n.t == tyDecimal {
@@ -428,7 +468,7 @@ func (t *translator) cond(n node, conj bool) (string, int) {
 			}
 		}
 	case *inNode:
-		if c, ok := n.x.(*colNode); ok && len(c.navs) > 0 {
+		if c, ok := n.x.(*colNode); ok && len(c.navs) > 0 && c.count == nil {
 			for _, it := range n.items {
 				if holdsForDefault("eq", c, it, false) {
 					return t.expr(n)
@@ -463,120 +503,4 @@ func (t *translator) withBare(c *colNode, conj bool, render func() (string, int)
 		terms = append(terms, to+"."+sqldialect.Quote("id")+" = "+from+"."+sqldialect.Quote(c.navs[i-1].Ref.IDField))
 	}
 	return strings.Join(terms, " AND "), precAnd
-}
-
-// uniqueGuard is " AND col <> default" for an equality of column c with
-// values that are none the default, when c is a unique field: storage
-// indexes those with a partial index WHERE col <> default (the default is
-// not a key), which SQLite uses only when the query repeats that
-// condition. "" otherwise, and for a column under COALESCE (no index).
-func (t *translator) uniqueGuard(c *colNode, values ...*litNode) string {
-	if !c.field.Unique || (len(c.navs) > 0 && !t.bare[c]) {
-		return ""
-	}
-	zero := schema.KindZero(c.field.Kind)
-	for _, v := range values {
-		if v.t != kindTyp(c.field.Kind) || schema.Equal(c.field.Kind, v.v, zero) {
-			return ""
-		}
-	}
-	return " AND " + t.column(c) + " <> " + t.d.Literal(c.field.Kind, zero)
-}
-
-// pathVsLiteral matches "column of a joined row op literal" either way round.
-func pathVsLiteral(l, r node) (c *colNode, lit *litNode, swapped bool) {
-	if c, ok := l.(*colNode); ok && len(c.navs) > 0 {
-		if lit, ok := r.(*litNode); ok {
-			return c, lit, false
-		}
-	}
-	if c, ok := r.(*colNode); ok && len(c.navs) > 0 {
-		if lit, ok := l.(*litNode); ok {
-			return c, lit, true
-		}
-	}
-	return nil, nil, false
-}
-
-// holdsForDefault reports whether "default op lit" (or "lit op default"
-// when swapped) may be true for the default of c's kind; true when unsure.
-func holdsForDefault(op string, c *colNode, lit *litNode, swapped bool) bool {
-	zero := schema.KindZero(c.field.Kind)
-	var cmp int
-	switch z := zero.(type) {
-	case string: // '' and the zero GUID sort before every other value, in any collation
-		v, ok := lit.v.(string)
-		if !ok {
-			return true
-		}
-		if v != z {
-			cmp = -1
-		}
-	case int64, float64:
-		zf := 0.0
-		var vf float64
-		switch v := lit.v.(type) {
-		case int64:
-			vf = float64(v)
-		case float64:
-			vf = v
-		default:
-			return true
-		}
-		switch {
-		case zf < vf:
-			cmp = -1
-		case zf > vf:
-			cmp = 1
-		}
-	case bool:
-		v, ok := lit.v.(bool)
-		if !ok || (op != "eq" && op != "ne") {
-			return true
-		}
-		if v != z {
-			cmp = -1
-		}
-	case time.Time:
-		v, ok := lit.v.(time.Time)
-		if !ok {
-			return true
-		}
-		cmp = z.Compare(v)
-	default:
-		return true
-	}
-	if swapped {
-		cmp = -cmp
-	}
-	switch op {
-	case "eq":
-		return cmp == 0
-	case "ne":
-		return cmp != 0
-	case "gt":
-		return cmp > 0
-	case "ge":
-		return cmp >= 0
-	case "lt":
-		return cmp < 0
-	case "le":
-		return cmp <= 0
-	}
-	return true
-}
-
-// colVsLiteral matches "column op literal" either way round.
-func colVsLiteral(l, r node) (*colNode, *litNode) {
-	if c, ok := l.(*colNode); ok {
-		if lit, ok := r.(*litNode); ok {
-			return c, lit
-		}
-	}
-	if c, ok := r.(*colNode); ok {
-		if lit, ok := l.(*litNode); ok {
-			return c, lit
-		}
-	}
-	return nil, nil
 }

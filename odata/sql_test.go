@@ -162,6 +162,17 @@ var sqlCases = []string{
 	"project: jobs/any(j: j/job_planning/any(p: p/user_code eq 'T1'))",
 	"equipment_model: translations/any(x: x/language_code eq 'fr' and contains(x/value_translated, 'pompe'))",
 	"user: user_skill/any(s: s/skill/code eq 'WELD') and not user_unavailability/any()",
+	// OData 4.01 and the rest of the ABNF's literal forms
+	"due_date sub date_create eq duration'P6DT23H59M59.9999S'",
+	"due_date sub duration'P1D' gt now()",
+	"duration'PT1H' add modified_dateutc lt due_date",
+	"estimated_time divby 60 gt 1.5",
+	"estimated_time lt INF and db_address_latitude_decimal gt -INF",
+	"estimated_time ne NaN",
+	"name in ()",
+	"job_status_code in [\"Open\", \"Closed\"]",
+	"job_planning/$count gt 2",
+	"project/jobs/$count ge 10",
 }
 
 // orderCases are $orderby values with their SQL, joins included.
@@ -172,6 +183,7 @@ var orderCases = []string{
 	"project/company/name desc, project/name",
 	"project",
 	"_parent_job/_parent_job/id2 desc",
+	"job_planning/$count desc, name",
 }
 
 func TestTranslateGolden(t *testing.T) {

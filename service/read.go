@@ -163,6 +163,8 @@ func orderFields(q *odata.Query) []string {
 	for _, k := range q.OrderBy {
 		if navs := k.Navigations(); len(navs) > 0 {
 			out = append(out, navs[0].Ref.IDField)
+		} else if k.Counted() != nil {
+			continue // the count of the row's own collection needs only its id
 		} else {
 			out = append(out, k.Field.Name)
 		}
@@ -203,7 +205,15 @@ func pagePosition(ctx context.Context, tx ordo.Tx, q *odata.Query, rec ordo.Reco
 			}
 		}
 		v := schema.KindZero(k.Field.Kind)
-		if cur != nil {
+		if coll := k.Counted(); coll != nil {
+			if cur != nil { // nav/$count: the rows of the collection
+				n, err := tx.Count(ctx, coll.Target, ordo.Query{Conds: []ordo.Cond{{Field: coll.Ref.IDField, Value: cur.ID()}}})
+				if err != nil {
+					return nil, err
+				}
+				v = n
+			}
+		} else if cur != nil {
 			if x, ok := cur[k.Field.Name]; ok {
 				v = x
 			}

@@ -56,6 +56,14 @@ var odataFuncs = map[string]map[string]string{
 		"div":         "(%[1]s / NULLIF(%[2]s, 0))",
 		"mod":         "(%[1]s %% NULLIF(%[2]s, 0))",
 		"mod.decimal": "mod(%[1]s, NULLIF(%[2]s, 0))",
+		"divby":       "(CAST(%[1]s AS REAL) / NULLIF(%[2]s, 0))",
+		// $apply's aggregation methods; a sum of no rows is 0.
+		"agg.sum.int": "COALESCE(SUM(%[1]s), 0)", "agg.sum.decimal": "COALESCE(SUM(%[1]s), 0.0)",
+		"agg.average": "AVG(%[1]s)", "agg.min": "MIN(%[1]s)", "agg.max": "MAX(%[1]s)",
+		"agg.countdistinct": "COUNT(DISTINCT %[1]s)",
+		// Date-times are text; durations are microseconds.
+		"datetime.diff": "(" + sqliteMicros("%[1]s") + " - " + sqliteMicros("%[2]s") + ")",
+		"datetime.add":  sqliteFromMicros("(" + sqliteMicros("%[1]s") + " + %[2]s)"),
 	},
 	"postgres": {
 		// Typed placeholders let PostgreSQL resolve function overloads; a cast
@@ -100,7 +108,28 @@ var odataFuncs = map[string]map[string]string{
 		"div":         "(%[1]s / NULLIF(%[2]s, 0))",
 		"mod":         "(%[1]s %% NULLIF(%[2]s, 0))",
 		"mod.decimal": "CAST(mod(CAST(%[1]s AS numeric), CAST(NULLIF(%[2]s, 0) AS numeric)) AS double precision)",
+		"divby":       "(CAST(%[1]s AS double precision) / NULLIF(%[2]s, 0))",
+		// SUM and AVG of bigint are numeric in PostgreSQL: cast back.
+		"agg.sum.int": "CAST(COALESCE(SUM(%[1]s), 0) AS bigint)", "agg.sum.decimal": "COALESCE(SUM(%[1]s), 0)",
+		"agg.average": "CAST(AVG(%[1]s) AS double precision)", "agg.min": "MIN(%[1]s)", "agg.max": "MAX(%[1]s)",
+		"agg.countdistinct": "COUNT(DISTINCT %[1]s)",
+		// Durations are microseconds (bigint) in both databases.
+		"datetime.diff": "CAST(EXTRACT(EPOCH FROM (%[1]s - %[2]s)) * 1000000 AS bigint)",
+		"datetime.add":  "(%[1]s + %[2]s * INTERVAL '1 microsecond')",
 	},
+}
+
+// sqliteMicros is the microseconds since 1970 of a date-time stored as
+// fixed-width text (2006-01-02T15:04:05.000000Z).
+func sqliteMicros(x string) string {
+	return "(CAST(strftime('%%s', " + x + ") AS INTEGER) * 1000000 + CAST(substr(" + x + ", 21, 6) AS INTEGER))"
+}
+
+// sqliteFromMicros writes microseconds since 1970 back in the stored text
+// form, so that the result compares with stored date-times as text.
+func sqliteFromMicros(m string) string {
+	frac := "((" + m + " %% 1000000 + 1000000) %% 1000000)"
+	return "(strftime('%%Y-%%m-%%dT%%H:%%M:%%S', (" + m + " - " + frac + ") / 1000000, 'unixepoch') || printf('.%%06dZ', " + frac + "))"
 }
 
 // ODataFunc returns dialect d's SQL template for an OData $filter building
