@@ -364,7 +364,9 @@ func (g *growthEnv) scans(t testing.TB, s growthScenario) []string {
 // steps are matched with the table it reads; scans of small tables (which
 // the planner rightly prefers on a few rows) pass.
 func planScansBigTable(query string, plan []string) bool {
-	big := func(sql string) bool { return strings.Contains(sql, `FROM "jobs"`) || strings.Contains(sql, "FROM jobs") }
+	big := func(sql string) bool {
+		return strings.Contains(sql, `FROM "jobs"`) || strings.Contains(sql, "FROM jobs")
+	}
 	members := strings.Split(query, " UNION ALL ")
 	groups := [][]string{nil}
 	for _, line := range plan {
