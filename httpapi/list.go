@@ -25,6 +25,10 @@ type rawQuery struct {
 	skipToken string
 	format    string
 	hasFormat bool
+
+	// deltaToken is a $deltatoken: a delta link, or the continuation of a
+	// track-changes load (delta.go).
+	deltaToken string
 }
 
 type rawPair struct {
@@ -46,6 +50,13 @@ func splitQuery(raw string) (*rawQuery, error) {
 			return nil, ordo.Errorf(ordo.EInvalid, "malformed query string: bad percent-encoding in %q", rawKey)
 		}
 		switch key {
+		case "$deltatoken":
+			if out.deltaToken != "" {
+				return nil, ordo.Errorf(ordo.EInvalid, "$deltatoken: the option is given more than once")
+			}
+			if out.deltaToken, err = url.QueryUnescape(rawVal); err != nil || out.deltaToken == "" {
+				return nil, ordo.Errorf(ordo.EInvalid, "$deltatoken: malformed; use the @odata.deltaLink as it is")
+			}
 		case "$skiptoken", "$format":
 			val, err := url.QueryUnescape(rawVal)
 			if err != nil {
@@ -88,7 +99,7 @@ func (q *rawQuery) hasOptions() bool {
 			return true
 		}
 	}
-	return q.skipToken != ""
+	return q.skipToken != "" || q.deltaToken != ""
 }
 
 // checkJSONFormat accepts a $format asking for JSON (the only data format).
@@ -165,6 +176,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 	}
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if rq.deltaToken != "" || prefersTrackChanges(r) {
+		s.handleTracked(w, r, e, rq)
 		return
 	}
 	q, err := parseQuery(e, rq)

@@ -41,8 +41,17 @@ var Quiet = func() *slog.Logger {
 // OpenDB opens and migrates dsn, closing it when the test ends.
 func OpenDB(t testing.TB, dsn string) *sqlstore.DB {
 	t.Helper()
+	return OpenDBWith(t, dsn, sqlstore.Options{})
+}
+
+// OpenDBWith is OpenDB with options (e.g. a BeforeCommit hook).
+func OpenDBWith(t testing.TB, dsn string, opt sqlstore.Options) *sqlstore.DB {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: Quiet})
+	if opt.Logger == nil {
+		opt.Logger = Quiet
+	}
+	db, err := sqlstore.Open(ctx, dsn, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +65,13 @@ func OpenDB(t testing.TB, dsn string) *sqlstore.DB {
 // NewServer starts a server on dsn.
 func NewServer(t testing.TB, dsn string) *Server {
 	t.Helper()
-	db := OpenDB(t, dsn)
+	return NewServerWith(t, dsn, sqlstore.Options{})
+}
+
+// NewServerWith starts a server on dsn opened with opt.
+func NewServerWith(t testing.TB, dsn string, opt sqlstore.Options) *Server {
+	t.Helper()
+	db := OpenDBWith(t, dsn, opt)
 	svc := service.New(db, db.Registry())
 	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20})
 	ts := httptest.NewServer(h)
