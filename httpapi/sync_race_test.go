@@ -231,7 +231,7 @@ func raceWriter(t *testing.T, w *rlWorld, n int, deadline time.Time, writes *ato
 		case op < 4 || len(jobs) == 0:
 			body := w.jobBody(rlObj{"name": fmt.Sprintf("job %d-%d", n, i),
 				"project_id": rlOmit,
-				"project": rlObj{"reference_back_office": fmt.Sprintf("P-%d-%d", n, i%3), "name": "Project", "company": rlObj{"code": fmt.Sprintf("C-%d", rng.IntN(4)), "name": "Company"}}})
+				"project":    rlObj{"reference_back_office": fmt.Sprintf("P-%d-%d", n, i%3), "name": "Project", "company": rlObj{"code": fmt.Sprintf("C-%d", rng.IntN(4)), "name": "Company"}}})
 			if op == 0 {
 				body["job_status_code"] = "Suggested"
 				body["suggested_user_id"] = w.userID

@@ -331,3 +331,21 @@ func scanChanges(rows *sql.Rows) ([]ordo.Change, error) {
 	}
 	return out, rows.Err()
 }
+
+// PruneChangesEvery removes, every interval until ctx ends, the entries
+// older than retention (ordo serve --change-retention).
+func (db *DB) PruneChangesEvery(ctx context.Context, retention, interval time.Duration) {
+	for {
+		n, err := db.PruneChanges(ctx, time.Now().Add(-retention))
+		if err != nil && ctx.Err() == nil {
+			db.log.Warn("change log: pruning failed", "err", err)
+		} else if n > 0 {
+			db.log.Info("change log: pruned", "entries", n, "retention", retention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
+}

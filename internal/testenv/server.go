@@ -19,6 +19,7 @@ import (
 	"github.com/ordo-fsm/ordo/httpapi"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/sqlstore"
+	"github.com/ordo-fsm/ordo/webhook"
 )
 
 // Server is a real Ordo HTTP server on a real database.
@@ -27,6 +28,10 @@ type Server struct {
 	DB      *sqlstore.DB
 	Service *service.Service
 	HTTP    *httptest.Server
+	// Webhooks is the server's webhook manager; it accepts private URLs
+	// (test receivers listen on loopback) unless a test sets AllowPrivate
+	// to false.
+	Webhooks *webhook.Manager
 }
 
 // Quiet is the tests' logger: silent unless ORDO_TEST_LOG is set, which
@@ -73,10 +78,11 @@ func NewServerWith(t testing.TB, dsn string, opt sqlstore.Options) *Server {
 	t.Helper()
 	db := OpenDBWith(t, dsn, opt)
 	svc := service.New(db, db.Registry())
-	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20})
+	hooks := &webhook.Manager{DB: db, Registry: db.Registry(), AllowPrivate: true}
+	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20, Webhooks: hooks})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return &Server{URL: ts.URL, DB: db, Service: svc, HTTP: ts}
+	return &Server{URL: ts.URL, DB: db, Service: svc, HTTP: ts, Webhooks: hooks}
 }
 
 // Tenant creates a tenant and returns a client authenticated as its API user.
