@@ -220,14 +220,18 @@ type WebhookOutcome struct {
 // whether it did.
 func (db *DB) RecordWebhookAttempt(ctx context.Context, s ordo.WebhookSubscription, owner string, o WebhookOutcome) (bool, error) {
 	var ok bool
+	keptOwner := owner
+	if o.LeaseUntil.IsZero() {
+		keptOwner = "" // released
+	}
 	err := db.runRaw(ctx, func(tx *sql.Tx) error {
 		p := db.dialect.Placeholder
 		res, err := tx.ExecContext(ctx, `UPDATE ordo_webhook_subscription SET cursor_position = `+p(3)+`, attempts = `+p(4)+`,
 			failing_since = `+p(5)+`, next_attempt_at = `+p(6)+`, active = `+p(7)+`, disabled_reason = `+p(8)+`,
-			lease_until = `+p(9)+`, lease_owner = CASE WHEN `+p(9)+` = 0 THEN '' ELSE lease_owner END
+			lease_until = `+p(9)+`, lease_owner = `+p(11)+`
 			WHERE tenant_id = `+p(1)+` AND id = `+p(2)+` AND lease_owner = `+p(10),
 			s.TenantID, s.ID, o.Cursor, o.Attempts, micros(o.FailingSince), micros(o.NextAttempt), boolInt(o.Active), o.DisabledReason,
-			micros(o.LeaseUntil), owner)
+			micros(o.LeaseUntil), owner, keptOwner)
 		if err != nil {
 			return err
 		}
