@@ -2,11 +2,16 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,6 +20,7 @@ import (
 
 	"github.com/ordo-fsm/ordo/internal/testenv"
 	"github.com/ordo-fsm/ordo/sqlstore"
+	"github.com/ordo-fsm/ordo/webhook"
 )
 
 // raceDuration is how long the writers of TestSyncRace run: a few seconds
@@ -130,6 +136,7 @@ func TestSyncRace(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		srv := testenv.NewServerWith(t, dsn, sqlstore.Options{BeforeCommit: delayCommits, MaxConns: 24})
 		w := rlTenantWorld(t, srv, "RACE")
+		hooks := startHookReceiver(t, w, 2)
 		deadline := time.Now().Add(raceDuration())
 		var writes, failures atomic.Int64
 		var failMu sync.Mutex
@@ -202,9 +209,10 @@ func TestSyncRace(t *testing.T) {
 				t.Errorf("%s: nothing to follow (%d rows)", f.ctrl, len(full))
 			}
 		}
+		hooks.check(t, w, followers[0].rows)
 		missing, stale, _ := naive.rows.diff(w.list(t, "Jobs"))
 		t.Logf("%d writes; the watermark follower missed %d jobs and holds %d stale ones (it cannot see deletes)", writes.Load(), missing, stale)
-		if dsn != "" && sqlstore.IsPostgres(dsn) && missing+stale == 0 {
+		if sqlstore.IsPostgres(dsn) && missing+stale == 0 {
 			t.Errorf("the watermark follower missed nothing on PostgreSQL: the race test does not bite")
 		}
 	})
@@ -269,5 +277,123 @@ func raceWriter(t *testing.T, w *rlWorld, n int, deadline time.Time, writes *ato
 				check("PUT Project", w.c.Do("PUT", rlPath("Project", projects[rng.IntN(len(projects))]), rlObj{"description": fmt.Sprintf("v%d", i)}))
 			}
 		}
+	}
+}
+
+// hookReceiver is TestSyncRace's webhook endpoint, fed by several workers
+// (nodes) on the same database.
+type hookReceiver struct {
+	mu      sync.Mutex
+	batches map[string]int // Ordo-Webhook-Id -> times received
+	events  []hookEvent
+	bad     int
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
+	sub     string
+}
+
+type hookEvent struct {
+	Position int64  `json:"position"`
+	Entity   string `json:"entity"`
+	ID       string `json:"id"`
+	Op       string `json:"op"`
+	Modified string `json:"modified_dateutc"`
+	lag      time.Duration
+}
+
+const hookSecret = "race-test-secret-0123456789"
+
+func startHookReceiver(t *testing.T, w *rlWorld, nodes int) *hookReceiver {
+	h := &hookReceiver{batches: map[string]int{}}
+	recv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		at := time.Now()
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if webhook.Verify(r.Header.Get("Ordo-Signature"), hookSecret, body, at, time.Minute) != nil {
+			h.bad++
+			rw.WriteHeader(401)
+			return
+		}
+		var b struct{ Events []hookEvent }
+		if json.Unmarshal(body, &b) != nil {
+			h.bad++
+			rw.WriteHeader(400)
+			return
+		}
+		h.batches[r.Header.Get("Ordo-Webhook-Id")]++
+		for _, e := range b.Events {
+			if m, err := time.Parse(time.RFC3339Nano, e.Modified); err == nil {
+				e.lag = at.Sub(m)
+			}
+			h.events = append(h.events, e)
+		}
+		rw.WriteHeader(204)
+	}))
+	t.Cleanup(recv.Close)
+	h.sub = w.create(t, "WebhookSubscriptions", rlObj{"url": recv.URL, "secret": hookSecret, "entities": []string{"Jobs", "JobPlanning"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	for n := 0; n < nodes; n++ {
+		wk := &webhook.Worker{DB: w.srv.DB, Service: w.srv.Service, Client: webhook.NewClient(true), Log: testenv.Quiet, Poll: 50 * time.Millisecond}
+		h.done.Add(1)
+		go func() { defer h.done.Done(); wk.Run(ctx) }()
+	}
+	t.Cleanup(func() { cancel(); h.done.Wait() })
+	return h
+}
+
+// check waits for the workers to catch up with the change log, stops them
+// and checks that every job of the replica arrived, signed, in position
+// order, each batch once (the lease keeps two nodes from sending the same).
+func (h *hookReceiver) check(t *testing.T, w *rlWorld, jobs replica) {
+	head, _, err := w.srv.DB.ChangeHead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for wait := time.Now().Add(30 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+		s := w.get(t, "WebhookSubscriptions", h.sub)
+		if rlNum(t, s, "position") >= head {
+			break
+		}
+	}
+	h.cancel()
+	h.done.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	last := map[string]hookEvent{}
+	var lags []time.Duration
+	for i, e := range h.events {
+		if i > 0 && e.Position <= h.events[i-1].Position {
+			t.Errorf("webhook events out of order: %d after %d", e.Position, h.events[i-1].Position)
+		}
+		last[e.ID] = e
+		if e.Op != "delete" {
+			lags = append(lags, e.lag)
+		}
+	}
+	for id := range jobs {
+		if e, ok := last[id]; !ok || e.Op == "delete" {
+			t.Errorf("job %s: last webhook event %+v", id, e)
+		}
+	}
+	for id, e := range last {
+		if e.Entity == "Jobs" && e.Op != "delete" && jobs[id] == nil {
+			t.Errorf("job %s is gone but its last webhook event is %s", id, e.Op)
+		}
+	}
+	var dup int
+	for _, n := range h.batches {
+		if n > 1 {
+			dup++
+		}
+	}
+	if h.bad > 0 || dup > 0 {
+		t.Errorf("%d bad signatures, %d batches sent twice", h.bad, dup)
+	}
+	slices.Sort(lags)
+	if len(lags) > 0 {
+		t.Logf("webhooks: %d events in %d batches; lag from modified_dateutc to receipt p50 %s, p95 %s",
+			len(h.events), len(h.batches), lags[len(lags)/2], lags[len(lags)*95/100])
 	}
 }
