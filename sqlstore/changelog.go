@@ -78,6 +78,9 @@ type changeKey struct {
 // in one transaction keeps one entry; a change to an owned list's child is
 // also a change of its parent, whose body holds the list.
 func (tx *Tx) recordChange(e *schema.Entity, op ordo.ChangeOp, rows ...changedRow) {
+	if tx.db.noChangeLog {
+		return
+	}
 	for _, r := range rows {
 		tx.noteChange(e.Name, r.id, op)
 		if r.parent != "" {

@@ -32,6 +32,10 @@ type Options struct {
 	// (after its change-log entries are written): tests use it to hold
 	// some transactions open so that commits land out of start order.
 	BeforeCommit func(ctx context.Context, tenantID int64)
+	// NoChangeLog stops writing the change log. Only benchmarks set it, to
+	// measure what the log costs: without it delta links and webhooks miss
+	// every change.
+	NoChangeLog bool
 }
 
 // DB is an open database. It is safe for concurrent use.
@@ -48,6 +52,7 @@ type DB struct {
 	trace          atomic.Pointer[func(query string, args []any)]
 	listOwners     map[*schema.Entity][]listOwner
 	beforeCommit   func(ctx context.Context, tenantID int64)
+	noChangeLog    bool
 }
 
 // TraceStatements calls fn with the text and arguments of every statement
@@ -90,7 +95,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		opt.Logger = slog.Default()
 	}
 	db := &DB{registry: opt.Registry, log: opt.Logger, stmts: map[*sql.DB]*stmtCache{},
-		listOwners: listOwners(opt.Registry), beforeCommit: opt.BeforeCommit}
+		listOwners: listOwners(opt.Registry), beforeCommit: opt.BeforeCommit, noChangeLog: opt.NoChangeLog}
 	if IsPostgres(dsn) {
 		db.dialect = sqldialect.Postgres{}
 		pool, err := sql.Open("pgx", dsn)
