@@ -98,26 +98,30 @@ func scanSubscriptions(rows *sql.Rows) ([]ordo.WebhookSubscription, error) {
 }
 
 // SaveWebhookSubscription inserts s, or updates the row with its tenant and
-// id (url, secret, entities, active, disabled_reason, cursor and the
-// failure state: a re-activated subscription starts afresh).
-func (db *DB) SaveWebhookSubscription(ctx context.Context, s ordo.WebhookSubscription, insert bool) error {
+// id: url, secret, entities, active and disabled_reason, and, when
+// resetFailures (a re-activation), the failure state. The delivery cursor
+// belongs to the worker and is never changed here.
+func (db *DB) SaveWebhookSubscription(ctx context.Context, s ordo.WebhookSubscription, insert, resetFailures bool) error {
 	p := db.dialect.Placeholder
-	args := []any{s.TenantID, s.ID, s.URL, s.Secret, strings.Join(s.Entities, ","), boolInt(s.Active), s.DisabledReason,
-		micros(s.Created), micros(s.Modified), s.Cursor, s.Attempts, micros(s.FailingSince), micros(s.NextAttempt)}
 	var err error
 	if insert {
 		_, err = db.writer.ExecContext(ctx, `INSERT INTO ordo_webhook_subscription (`+subscriptionColumns+`)
-			VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, `+p(5)+`, `+p(6)+`, `+p(7)+`, `+p(8)+`, `+p(9)+`, `+p(10)+`, `+p(11)+`, `+p(12)+`, `+p(13)+`)`, args...)
-	} else {
-		var res sql.Result
-		res, err = db.writer.ExecContext(ctx, `UPDATE ordo_webhook_subscription SET url = `+p(3)+`, secret = `+p(4)+`, entities = `+p(5)+`,
-			active = `+p(6)+`, disabled_reason = `+p(7)+`, modified_at = `+p(9)+`, cursor_position = `+p(10)+`, attempts = `+p(11)+`,
-			failing_since = `+p(12)+`, next_attempt_at = `+p(13)+`
-			WHERE tenant_id = `+p(1)+` AND id = `+p(2)+` AND created_at = `+p(8), args...)
-		if err == nil {
-			if n, _ := res.RowsAffected(); n == 0 {
-				return ordo.Errorf(ordo.ENotFound, "WebhookSubscriptions %s not found", s.ID)
-			}
+			VALUES (`+p(1)+`, `+p(2)+`, `+p(3)+`, `+p(4)+`, `+p(5)+`, `+p(6)+`, `+p(7)+`, `+p(8)+`, `+p(9)+`, `+p(10)+`, `+p(11)+`, `+p(12)+`, `+p(13)+`)`,
+			s.TenantID, s.ID, s.URL, s.Secret, strings.Join(s.Entities, ","), boolInt(s.Active), s.DisabledReason,
+			micros(s.Created), micros(s.Modified), s.Cursor, s.Attempts, micros(s.FailingSince), micros(s.NextAttempt))
+		return db.mapError(err)
+	}
+	reset := ""
+	if resetFailures {
+		reset = ", attempts = 0, failing_since = 0, next_attempt_at = 0"
+	}
+	res, err := db.writer.ExecContext(ctx, `UPDATE ordo_webhook_subscription SET url = `+p(3)+`, secret = `+p(4)+`, entities = `+p(5)+`,
+		active = `+p(6)+`, disabled_reason = `+p(7)+`, modified_at = `+p(8)+reset+`
+		WHERE tenant_id = `+p(1)+` AND id = `+p(2),
+		s.TenantID, s.ID, s.URL, s.Secret, strings.Join(s.Entities, ","), boolInt(s.Active), s.DisabledReason, micros(s.Modified))
+	if err == nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ordo.Errorf(ordo.ENotFound, "WebhookSubscriptions %s not found", s.ID)
 		}
 	}
 	return db.mapError(err)
@@ -203,12 +207,13 @@ func (db *DB) ClaimWebhookSubscription(ctx context.Context, s ordo.WebhookSubscr
 // WebhookOutcome is what a delivery attempt changes on its subscription.
 type WebhookOutcome struct {
 	Delivery ordo.WebhookDelivery
-	// The subscription's new delivery state.
+	// The subscription's new delivery state. Disable sets it inactive
+	// with DisabledReason (the retry window is over).
 	Cursor         int64
 	Attempts       int
 	FailingSince   time.Time
 	NextAttempt    time.Time
-	Active         bool
+	Disable        bool
 	DisabledReason string
 	// LeaseUntil keeps the lease (the worker sends the next batch) or,
 	// when zero, releases it.
@@ -226,12 +231,17 @@ func (db *DB) RecordWebhookAttempt(ctx context.Context, s ordo.WebhookSubscripti
 	}
 	err := db.runRaw(ctx, func(tx *sql.Tx) error {
 		p := db.dialect.Placeholder
+		args := []any{s.TenantID, s.ID, o.Cursor, o.Attempts, micros(o.FailingSince), micros(o.NextAttempt),
+			micros(o.LeaseUntil), owner, keptOwner}
+		disable := ""
+		if o.Disable {
+			args = append(args, o.DisabledReason)
+			disable = ", active = 0, disabled_reason = " + p(len(args))
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE ordo_webhook_subscription SET cursor_position = `+p(3)+`, attempts = `+p(4)+`,
-			failing_since = `+p(5)+`, next_attempt_at = `+p(6)+`, active = `+p(7)+`, disabled_reason = `+p(8)+`,
-			lease_until = `+p(9)+`, lease_owner = `+p(11)+`
-			WHERE tenant_id = `+p(1)+` AND id = `+p(2)+` AND lease_owner = `+p(10),
-			s.TenantID, s.ID, o.Cursor, o.Attempts, micros(o.FailingSince), micros(o.NextAttempt), boolInt(o.Active), o.DisabledReason,
-			micros(o.LeaseUntil), owner, keptOwner)
+			failing_since = `+p(5)+`, next_attempt_at = `+p(6)+disable+`,
+			lease_until = `+p(7)+`, lease_owner = `+p(9)+`
+			WHERE tenant_id = `+p(1)+` AND id = `+p(2)+` AND lease_owner = `+p(8), args...)
 		if err != nil {
 			return err
 		}

@@ -53,35 +53,35 @@ func (m *Manager) View(s ordo.WebhookSubscription) map[string]any {
 }
 
 // apply sets the fields present in body on s.
-func (m *Manager) apply(ctx context.Context, s *ordo.WebhookSubscription, body map[string]any, creating bool) error {
+func (m *Manager) apply(ctx context.Context, s *ordo.WebhookSubscription, body map[string]any, creating bool) (reactivated bool, err error) {
 	for k, v := range body {
 		switch k {
 		case "url":
 			str, ok := v.(string)
 			if !ok {
-				return ordo.FieldError("InvalidValue", "url", "url must be a string")
+				return false, ordo.FieldError("InvalidValue", "url", "url must be a string")
 			}
 			if err := CheckURL(ctx, str, m.AllowPrivate); err != nil {
-				return err
+				return false, err
 			}
 			s.URL = str
 		case "secret":
 			str, ok := v.(string)
 			if !ok || len(str) < MinSecretLength || len(str) > 500 {
-				return ordo.FieldError("InvalidValue", "secret", "secret must be a string of %d to 500 characters", MinSecretLength)
+				return false, ordo.FieldError("InvalidValue", "secret", "secret must be a string of %d to 500 characters", MinSecretLength)
 			}
 			s.Secret = str
 		case "entities":
 			list, ok := v.([]any)
 			if !ok && v != nil {
-				return ordo.FieldError("InvalidValue", "entities", "entities must be an array of entity set names, e.g. [\"Jobs\", \"JobPlanning\"]")
+				return false, ordo.FieldError("InvalidValue", "entities", "entities must be an array of entity set names, e.g. [\"Jobs\", \"JobPlanning\"]")
 			}
 			var names []string
 			for _, it := range list {
 				str, _ := it.(string)
 				e, ok := m.Registry.ByController(str)
 				if !ok {
-					return ordo.FieldError("InvalidValue", "entities", "entities: %q is not an entity set", str)
+					return false, ordo.FieldError("InvalidValue", "entities", "entities: %q is not an entity set", str)
 				}
 				names = append(names, e.Name)
 			}
@@ -90,10 +90,11 @@ func (m *Manager) apply(ctx context.Context, s *ordo.WebhookSubscription, body m
 		case "active":
 			b, ok := v.(bool)
 			if !ok {
-				return ordo.FieldError("InvalidValue", "active", "active must be true or false")
+				return false, ordo.FieldError("InvalidValue", "active", "active must be true or false")
 			}
 			if b && !s.Active { // (re)activated: tries start afresh from where delivery stopped
 				s.Attempts, s.FailingSince, s.NextAttempt, s.DisabledReason = 0, time.Time{}, time.Time{}, ""
+				reactivated = true
 			}
 			s.Active = b
 		case "id", "disabled_reason", "position", "failed_attempts", "created_dateutc", "modified_dateutc", "next_attempt_dateutc":
@@ -101,25 +102,25 @@ func (m *Manager) apply(ctx context.Context, s *ordo.WebhookSubscription, body m
 				continue // read-only fields sent back unchanged are ignored
 			}
 			if k != "id" {
-				return ordo.FieldError("ReadOnly", k, "%s is read-only", k)
+				return false, ordo.FieldError("ReadOnly", k, "%s is read-only", k)
 			}
 			str, _ := v.(string)
 			id, err := schema.ParseGUID(str)
 			if err != nil {
-				return ordo.FieldError("InvalidValue", "id", "id must be a GUID")
+				return false, ordo.FieldError("InvalidValue", "id", "id must be a GUID")
 			}
 			s.ID = id
 		default:
-			return ordo.FieldError("UnknownField", k, "%s is not a field of WebhookSubscriptions", k)
+			return false, ordo.FieldError("UnknownField", k, "%s is not a field of WebhookSubscriptions", k)
 		}
 	}
 	if s.URL == "" {
-		return ordo.FieldError("Required", "url", "url is required")
+		return false, ordo.FieldError("Required", "url", "url is required")
 	}
 	if s.Secret == "" {
-		return ordo.FieldError("Required", "secret", "secret is required (it signs every delivery and is never returned)")
+		return false, ordo.FieldError("Required", "secret", "secret is required (it signs every delivery and is never returned)")
 	}
-	return nil
+	return reactivated, nil
 }
 
 func compact(s []string) []string {
@@ -136,7 +137,7 @@ func compact(s []string) []string {
 func (m *Manager) Create(ctx context.Context, tenant int64, body map[string]any) (ordo.WebhookSubscription, error) {
 	now := m.now()
 	s := ordo.WebhookSubscription{TenantID: tenant, ID: uuid.NewString(), Active: true, Created: now, Modified: now}
-	if err := m.apply(ctx, &s, body, true); err != nil {
+	if _, err := m.apply(ctx, &s, body, true); err != nil {
 		return s, err
 	}
 	head, _, err := m.DB.ChangeHead(ctx)
@@ -144,7 +145,7 @@ func (m *Manager) Create(ctx context.Context, tenant int64, body map[string]any)
 		return s, err
 	}
 	s.Cursor = head
-	if err := m.DB.SaveWebhookSubscription(ctx, s, true); err != nil {
+	if err := m.DB.SaveWebhookSubscription(ctx, s, true, false); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -173,11 +174,12 @@ func (m *Manager) Update(ctx context.Context, tenant int64, id string, body map[
 	if err != nil {
 		return s, err
 	}
-	if err := m.apply(ctx, &s, body, false); err != nil {
+	reactivated, err := m.apply(ctx, &s, body, false)
+	if err != nil {
 		return s, err
 	}
 	s.Modified = m.now()
-	return s, m.DB.SaveWebhookSubscription(ctx, s, false)
+	return s, m.DB.SaveWebhookSubscription(ctx, s, false, reactivated)
 }
 
 // Delete removes a subscription and its delivery log.

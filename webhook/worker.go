@@ -141,7 +141,7 @@ func (w *Worker) deliver(ctx context.Context, s ordo.WebhookSubscription, head i
 			return err
 		}
 		if len(events) == 0 { // nothing for these entities up to head
-			_, err := w.DB.RecordWebhookAttempt(ctx, s, w.Owner, sqlstore.WebhookOutcome{Cursor: head, Active: true})
+			_, err := w.DB.RecordWebhookAttempt(ctx, s, w.Owner, sqlstore.WebhookOutcome{Cursor: head})
 			return err
 		}
 		out := w.send(ctx, s, events)
@@ -185,7 +185,7 @@ func (w *Worker) send(ctx context.Context, s ordo.WebhookSubscription, events []
 		}
 	}
 	d.Duration = time.Since(began)
-	out := sqlstore.WebhookOutcome{Delivery: d, Active: true}
+	out := sqlstore.WebhookOutcome{Delivery: d}
 	if err == nil {
 		out.Cursor = last
 		return out
@@ -198,7 +198,7 @@ func (w *Worker) send(ctx context.Context, s ordo.WebhookSubscription, events []
 		out.FailingSince = start
 	}
 	if now.Sub(out.FailingSince) >= RetryWindow {
-		out.Active = false
+		out.Disable = true
 		out.DisabledReason = fmt.Sprintf("deliveries failed for %s since %s (last: %s); set active to true to resume",
 			RetryWindow, out.FailingSince.UTC().Format(time.RFC3339), d.Error)
 		return out
