@@ -205,8 +205,8 @@ func TestSyncRace(t *testing.T) {
 			if missing+stale+extra > 0 {
 				t.Errorf("%s: the delta follower missed %d rows, holds %d stale and %d deleted ones", f.ctrl, missing, stale, extra)
 			}
-			if len(full) == 0 || f.entries == 0 {
-				t.Errorf("%s: nothing to follow (%d rows)", f.ctrl, len(full))
+			if f.entries == 0 {
+				t.Errorf("%s: nothing to follow", f.ctrl)
 			}
 		}
 		hooks.check(t, w, followers[0].rows)
@@ -217,6 +217,10 @@ func TestSyncRace(t *testing.T) {
 		}
 	})
 }
+
+// minRaceOps is the fewest requests a writer sends, however slow the
+// machine: enough for every kind of change to happen.
+const minRaceOps = 8
 
 // raceWriter is one of TestSyncRace's writers.
 func raceWriter(t *testing.T, w *rlWorld, n int, deadline time.Time, writes *atomic.Int64, fail func(string)) {
@@ -234,7 +238,7 @@ func raceWriter(t *testing.T, w *rlWorld, n int, deadline time.Time, writes *ato
 		return false
 	}
 	start := time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC)
-	for i := 0; time.Now().Before(deadline); i++ {
+	for i := 0; i < minRaceOps || time.Now().Before(deadline); i++ {
 		switch op := rng.IntN(10); {
 		case op < 4 || len(jobs) == 0:
 			body := w.jobBody(rlObj{"name": fmt.Sprintf("job %d-%d", n, i),
