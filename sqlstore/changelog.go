@@ -197,21 +197,30 @@ func (tx *Tx) scanChanged(e *schema.Entity, rows *sql.Rows) ([]changedRow, error
 
 var _ ordo.ChangeLog = (*DB)(nil)
 
-// ChangeHead implements ordo.ChangeLog.
+// ChangeHead implements ordo.ChangeLog. In the steady state it is one
+// indexed read; on PostgreSQL, when entries without a position exist, it
+// numbers them first.
 func (db *DB) ChangeHead(ctx context.Context) (head, pruned int64, err error) {
-	if db.dialect.Name() == "postgres" {
+	for attempt := 0; ; attempt++ {
+		var h sql.NullInt64
+		var unnumbered bool
+		q := `SELECT (SELECT MAX(position) FROM ordo_change),
+			(SELECT pruned_through FROM ordo_change_state WHERE id = 1), `
+		if db.dialect.Name() == "postgres" {
+			q += `EXISTS (SELECT 1 FROM ordo_change WHERE position IS NULL)`
+		} else {
+			q += `0 = 1`
+		}
+		if err := db.reader.QueryRowContext(ctx, q).Scan(&h, &pruned, &unnumbered); err != nil {
+			return 0, 0, db.mapError(err)
+		}
+		if !unnumbered || attempt > 0 {
+			return max(h.Int64, pruned), pruned, nil
+		}
 		if err := db.numberChanges(ctx); err != nil {
 			return 0, 0, db.mapError(err)
 		}
 	}
-	var h sql.NullInt64
-	err = db.reader.QueryRowContext(ctx, `SELECT (SELECT MAX(position) FROM ordo_change),
-		(SELECT pruned_through FROM ordo_change_state WHERE id = 1)`).Scan(&h, &pruned)
-	if err != nil {
-		return 0, 0, db.mapError(err)
-	}
-	head = max(h.Int64, pruned)
-	return head, pruned, nil
 }
 
 // numberChanges gives positions to the committed PostgreSQL entries that
