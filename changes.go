@@ -43,9 +43,19 @@ type ChangeReader interface {
 	// LatestChanges lists, for rows of entity whose last entry in
 	// (after, upto] lies after cursor, that last entry, in position order,
 	// at most limit of them. A row changed several times in the window
-	// appears once, at its last position.
-	LatestChanges(ctx context.Context, entity string, after, upto, cursor int64, limit int) ([]Change, error)
+	// appears once, at its last position. upto 0 means up to the head; the
+	// log's state as the same statement saw it comes back with the entries.
+	LatestChanges(ctx context.Context, entity string, after, upto, cursor int64, limit int) ([]Change, ChangeWindow, error)
 	// ChangesAfter lists the entries of the given entities (all when empty)
 	// in (after, upto], in position order, at most limit.
 	ChangesAfter(ctx context.Context, entities []string, after, upto int64, limit int) ([]Change, error)
+}
+
+// ChangeWindow is the state of the change log as one read saw it.
+type ChangeWindow struct {
+	Head   int64 // the highest readable position
+	Pruned int64 // the highest position removed by retention
+	// Unnumbered reports committed entries still waiting for a position
+	// (PostgreSQL): ChangeLog.ChangeHead numbers them.
+	Unnumbered bool
 }

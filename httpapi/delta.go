@@ -146,25 +146,23 @@ func (s *Server) handleTracked(w http.ResponseWriter, r *http.Request, e *schema
 		s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "$skiptoken: a track-changes load continues with its @odata.nextLink as it is"))
 		return
 	}
-	head, pruned, err := s.svc.ChangeHead(r.Context())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if rq.deltaToken != "" && tok.From < pruned {
-		s.writeError(w, r, ordo.Errorf(ordo.EGone, "this delta link is older than the change log's retention: start a full sync again (GET the collection with Prefer: odata.track-changes)"))
-		return
-	}
-	w.Header().Set("Preference-Applied", "odata.track-changes")
-	if rq.deltaToken == "" {
-		tok = deltaToken{Kind: "L", Tenant: tenant, From: head}
-	}
-	if tok.Kind == "L" {
+	gone := ordo.Errorf(ordo.EGone, "this delta link is older than the change log's retention: start a full sync again (GET the collection with Prefer: odata.track-changes)")
+	if tok.Kind == "L" || rq.deltaToken == "" {
+		head, pruned, err := s.svc.ChangeHead(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if rq.deltaToken != "" && tok.From < pruned {
+			s.writeError(w, r, gone)
+			return
+		}
+		if rq.deltaToken == "" {
+			tok = deltaToken{Kind: "L", Tenant: tenant, From: head}
+		}
+		w.Header().Set("Preference-Applied", "odata.track-changes")
 		s.writeTrackedLoad(w, r, e, rq, q, tok, size)
 		return
-	}
-	if tok.Upto == 0 {
-		tok.Upto = head
 	}
 	page, err := s.svc.Delta(r.Context(), tenant, service.DeltaRequest{
 		Query: q, From: tok.From, Upto: tok.Upto, Cursor: tok.Cursor, Size: size, Limits: queryLimits,
@@ -173,6 +171,12 @@ func (s *Server) handleTracked(w http.ResponseWriter, r *http.Request, e *schema
 		s.writeError(w, r, err)
 		return
 	}
+	if tok.From < page.Pruned {
+		s.writeError(w, r, gone)
+		return
+	}
+	tok.Upto = page.Upto
+	w.Header().Set("Preference-Applied", "odata.track-changes")
 	b := []byte(`{` + annotation("@odata.context", contextURL(r, e, false)+selectList(q.Select, q.Expand)+"/$delta"))
 	b = append(b, `,"value":[`...)
 	for i, it := range page.Items {

@@ -18,7 +18,7 @@ const (
 
 // DeltaRequest is one page of the changes to an OData track-changes query
 // in the change-log window (From, Upto], after position Cursor of that
-// window (0 on the first page).
+// window (0 on the first page). Upto 0 ends the window at the log's head.
 type DeltaRequest struct {
 	Query      *odata.Query
 	From, Upto int64
@@ -36,11 +36,14 @@ type DeltaItem struct {
 }
 
 // DeltaPage is one page of a delta. More reports further pages of the same
-// window, to be read after Cursor.
+// window (From, Upto], to be read after Cursor. Pruned is the highest
+// position retention removed: a window that starts below it lost entries.
 type DeltaPage struct {
 	Items  []DeltaItem
 	More   bool
 	Cursor int64
+	Upto   int64
+	Pruned int64
 }
 
 func (s *Service) changeLog() (ordo.ChangeLog, error) {
@@ -74,9 +77,28 @@ func (s *Service) Delta(ctx context.Context, tenant int64, req DeltaRequest) (De
 		if !ok {
 			return errors.New("service: the store keeps no change log")
 		}
-		changes, err := cr.LatestChanges(ctx, e.Name, req.From, req.Upto, req.Cursor, req.Size+1)
+		changes, win, err := cr.LatestChanges(ctx, e.Name, req.From, req.Upto, req.Cursor, req.Size+1)
 		if err != nil {
 			return err
+		}
+		if win.Unnumbered && req.Upto == 0 {
+			// Committed entries wait for a position (PostgreSQL): number
+			// them, then read again; a statement of this read-committed
+			// transaction sees them.
+			cl, err := s.changeLog()
+			if err != nil {
+				return err
+			}
+			if _, _, err := cl.ChangeHead(ctx); err != nil {
+				return err
+			}
+			if changes, win, err = cr.LatestChanges(ctx, e.Name, req.From, req.Upto, req.Cursor, req.Size+1); err != nil {
+				return err
+			}
+		}
+		page.Upto, page.Pruned = req.Upto, win.Pruned
+		if page.Upto == 0 {
+			page.Upto = win.Head
 		}
 		page.Items, page.More = nil, false
 		if len(changes) > req.Size {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math"
 	"strings"
 	"time"
 
@@ -294,18 +295,48 @@ func (db *DB) runRaw(ctx context.Context, fn func(*sql.Tx) error) error {
 
 var _ ordo.ChangeReader = (*Tx)(nil)
 
-// LatestChanges implements ordo.ChangeReader.
-func (tx *Tx) LatestChanges(ctx context.Context, entity string, after, upto, cursor int64, limit int) ([]ordo.Change, error) {
+// LatestChanges implements ordo.ChangeReader in one statement: the log's
+// head, its pruned position and whether entries wait for a position, with
+// the window's latest entries (none when the window is empty). Without an
+// upper bound the window ends at the head the same statement saw.
+func (tx *Tx) LatestChanges(ctx context.Context, entity string, after, upto, cursor int64, limit int) ([]ordo.Change, ordo.ChangeWindow, error) {
+	var win ordo.ChangeWindow
 	p := tx.db.dialect.Placeholder
-	rows, err := tx.query(ctx, `SELECT c.position, c.entity, c.entity_id, c.op, c.changed_at FROM ordo_change c
-		WHERE c.tenant_id = `+p(1)+` AND c.entity = `+p(2)+` AND c.position > `+p(3)+` AND c.position <= `+p(4)+`
-		AND NOT EXISTS (SELECT 1 FROM ordo_change d WHERE d.tenant_id = c.tenant_id AND d.entity = c.entity
-			AND d.entity_id = c.entity_id AND d.position > c.position AND d.position <= `+p(4)+`)
-		ORDER BY c.position LIMIT `+p(5), tx.tenant, entity, max(after, cursor), upto, limit)
-	if err != nil {
-		return nil, err
+	if upto <= 0 {
+		upto = math.MaxInt64
 	}
-	return scanChanges(rows)
+	unnumbered := "0 = 1"
+	if tx.db.dialect.Name() == "postgres" {
+		unnumbered = "EXISTS (SELECT 1 FROM ordo_change WHERE position IS NULL)"
+	}
+	rows, err := tx.query(ctx, `SELECT h.head, h.pruned, h.unnumbered, w.position, w.entity, w.entity_id, w.op, w.changed_at
+		FROM (SELECT COALESCE(MAX(position), 0) AS head,
+			(SELECT pruned_through FROM ordo_change_state WHERE id = 1) AS pruned, `+unnumbered+` AS unnumbered
+			FROM ordo_change) h
+		LEFT JOIN (SELECT c.position, c.entity, c.entity_id, c.op, c.changed_at FROM ordo_change c
+			WHERE c.tenant_id = `+p(1)+` AND c.entity = `+p(2)+` AND c.position > `+p(3)+` AND c.position <= `+p(4)+`
+			AND NOT EXISTS (SELECT 1 FROM ordo_change d WHERE d.tenant_id = c.tenant_id AND d.entity = c.entity
+				AND d.entity_id = c.entity_id AND d.position > c.position AND d.position <= `+p(4)+`)
+			ORDER BY c.position LIMIT `+p(5)+`) w ON 1 = 1
+		ORDER BY w.position`, tx.tenant, entity, max(after, cursor), upto, limit)
+	if err != nil {
+		return nil, win, err
+	}
+	defer rows.Close()
+	var out []ordo.Change
+	for rows.Next() {
+		var pos, at sql.NullInt64
+		var ent, id, op sql.NullString
+		if err := rows.Scan(&win.Head, &win.Pruned, &win.Unnumbered, &pos, &ent, &id, &op, &at); err != nil {
+			return nil, win, err
+		}
+		if pos.Valid {
+			out = append(out, ordo.Change{Position: pos.Int64, Entity: ent.String, ID: id.String, Op: ordo.ChangeOp(op.String),
+				Time: time.UnixMicro(at.Int64).UTC()})
+		}
+	}
+	win.Head = max(win.Head, win.Pruned)
+	return out, win, rows.Err()
 }
 
 // ChangesAfter implements ordo.ChangeReader.
