@@ -153,6 +153,15 @@ func listOwners(reg *schema.Registry) map[*schema.Entity][]listOwner {
 	return out
 }
 
+// insertedRow is the changedRow of a record an INSERT wrote.
+func (tx *Tx) insertedRow(e *schema.Entity, r ordo.Record) changedRow {
+	row := changedRow{id: r.ID()}
+	if owners := tx.db.listOwners[e]; len(owners) > 0 {
+		row.parent = r.String(owners[0].list.Ref.IDField)
+	}
+	return row
+}
+
 // returning is the RETURNING list of a statement writing rows of e: the id,
 // and the parent reference of an owned list's child.
 func (tx *Tx) returning(e *schema.Entity) string {

@@ -176,11 +176,7 @@ func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error
 		return err
 	}
 	r[ordo.ETagKey] = token
-	row := changedRow{id: r.ID()}
-	if owners := tx.db.listOwners[e]; len(owners) > 0 {
-		row.parent = r.String(owners[0].list.Ref.IDField)
-	}
-	tx.recordChange(e, ordo.OpInsert, row)
+	tx.recordChange(e, ordo.OpInsert, tx.insertedRow(e, r))
 	return nil
 }
 
