@@ -23,6 +23,7 @@ const (
 	ETooLarge      Code = "PayloadTooLarge"
 	EUnsupported   Code = "UnsupportedMediaType"
 	ENotAcceptable Code = "NotAcceptable"
+	EGone          Code = "Gone"               // e.g. a delta token older than the change log's retention
 	EUnavailable   Code = "ServiceUnavailable" // the database cannot be reached
 	EInternal      Code = "InternalError"
 )

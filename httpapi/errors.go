@@ -23,6 +23,7 @@ var statusOf = map[ordo.Code]int{
 	ordo.ETooLarge:      http.StatusRequestEntityTooLarge,
 	ordo.EUnsupported:   http.StatusUnsupportedMediaType,
 	ordo.ENotAcceptable: http.StatusNotAcceptable,
+	ordo.EGone:          http.StatusGone,
 	ordo.EUnavailable:   http.StatusServiceUnavailable,
 	ordo.EInternal:      http.StatusInternalServerError,
 }

@@ -25,6 +25,10 @@ type rawQuery struct {
 	skipToken string
 	format    string
 	hasFormat bool
+
+	// deltaToken is a $deltatoken: a delta link, or the continuation of a
+	// track-changes load (delta.go).
+	deltaToken string
 }
 
 type rawPair struct {
@@ -51,6 +55,13 @@ func splitQuery(raw string) (*rawQuery, error) {
 			name = canon
 		}
 		switch name {
+		case "$deltatoken":
+			if out.deltaToken != "" {
+				return nil, ordo.Errorf(ordo.EInvalid, "$deltatoken: the option is given more than once")
+			}
+			if out.deltaToken, err = url.QueryUnescape(rawVal); err != nil || out.deltaToken == "" {
+				return nil, ordo.Errorf(ordo.EInvalid, "$deltatoken: malformed; use the @odata.deltaLink as it is")
+			}
 		case "$skiptoken", "$format":
 			val, err := url.QueryUnescape(rawVal)
 			if err != nil {
@@ -88,7 +99,7 @@ func (q *rawQuery) options() string {
 
 // hasOptions reports system query options other than $format.
 func (q *rawQuery) hasOptions() bool {
-	return len(q.pairs) > 0 || q.skipToken != ""
+	return len(q.pairs) > 0 || q.skipToken != "" || q.deltaToken != ""
 }
 
 // checkJSONFormat accepts a $format asking for JSON (the only data format).
@@ -172,6 +183,14 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 	}
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if len(narrow) == 0 && (rq.deltaToken != "" || prefersTrackChanges(r)) {
+		s.handleTracked(w, r, e, rq)
+		return
+	}
+	if rq.deltaToken != "" { // a navigation path: change tracking is on entity sets
+		s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "$deltatoken: change tracking is available on entity sets, not on navigation paths"))
 		return
 	}
 	q, err := parseQuery(e, rq, narrow...)

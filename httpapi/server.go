@@ -12,6 +12,7 @@ import (
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/auth"
 	"github.com/ordo-fsm/ordo/service"
+	"github.com/ordo-fsm/ordo/webhook"
 )
 
 // Pinger reports whether the database answers (readiness).
@@ -27,6 +28,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxBody bounds request bodies (default 4 MiB).
 	MaxBody int64
+	// Webhooks serves WebhookSubscriptions and WebhookDeliveries (absent
+	// when nil).
+	Webhooks *webhook.Manager
 }
 
 // Server serves the API.
@@ -37,11 +41,12 @@ type Server struct {
 	log     *slog.Logger
 	maxBody int64
 	mux     *http.ServeMux
+	hooks   *webhook.Manager
 }
 
 // New builds a Server.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody}
+	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -150,6 +155,12 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	case rest == "$metadata":
 		s.handleMetadata(w, r)
+		return
+	case strings.EqualFold(name, "WebhookSubscriptions") && s.hooks != nil:
+		s.handleWebhookSubscriptions(w, r, key, hasKey)
+		return
+	case strings.EqualFold(name, "WebhookDeliveries") && s.hooks != nil && !hasKey:
+		s.handleWebhookDeliveries(w, r)
 		return
 	}
 	e, ok := s.svc.Registry().ByController(name)

@@ -13,11 +13,11 @@ import (
 var optionNames = []string{"$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count", "$apply"}
 
 // httpOptions are the system query options the HTTP layer handles itself.
-var httpOptions = []string{"$skiptoken", "$format"}
+var httpOptions = []string{"$skiptoken", "$format", "$deltatoken"}
 
 // unsupportedOptions are OData's other system query options: named in a
 // 400 that says they are not supported, rather than as unknown.
-var unsupportedOptions = []string{"$search", "$compute", "$levels", "$index", "$schemaversion", "$deltatoken", "$id"}
+var unsupportedOptions = []string{"$search", "$compute", "$levels", "$index", "$schemaversion", "$id"}
 
 // CanonicalOption gives the name of the system query option a query string
 // key stands for, as OData 4.01 reads it: in any case, with or without its
@@ -41,7 +41,7 @@ func CanonicalOption(key string) (name string, ok bool) {
 // UnknownOption is the error for a query string key that is neither a
 // system query option nor a parameter alias.
 func UnknownOption(key string) error {
-	return &Error{Option: key, Pos: -1, Msg: fmt.Sprintf("unknown query option '%s'; the supported ones are %s (in any case, with or without '$'), $skiptoken, $format and parameter aliases (@name)", key, strings.Join(optionNames, ", "))}
+	return &Error{Option: key, Pos: -1, Msg: fmt.Sprintf("unknown query option '%s'; the supported ones are %s (in any case, with or without '$'), $skiptoken, $deltatoken, $format and parameter aliases (@name)", key, strings.Join(optionNames, ", "))}
 }
 
 func knownOption(name string) bool {

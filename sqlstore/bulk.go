@@ -47,7 +47,8 @@ func (db *DB) BulkInsert(ctx context.Context, tenantID int64, e *schema.Entity, 
 			args := tx.args()
 			var b strings.Builder
 			b.WriteString(head)
-			for i, r := range records[start:min(len(records), start+batch)] {
+			chunk := records[start:min(len(records), start+batch)]
+			for i, r := range chunk {
 				if i > 0 {
 					b.WriteString(", ")
 				}
@@ -64,6 +65,9 @@ func (db *DB) BulkInsert(ctx context.Context, tenantID int64, e *schema.Entity, 
 			// Through the statement cache: every full batch has the same text.
 			if _, err := tx.exec(ctx, b.String(), args.List...); err != nil {
 				return err
+			}
+			for _, r := range chunk {
+				tx.recordChange(e, ordo.OpInsert, tx.insertedRow(e, r))
 			}
 		}
 		return nil

@@ -28,6 +28,14 @@ type Options struct {
 	// Registry is the entity registry; schema.Default when nil.
 	Registry *schema.Registry
 	Logger   *slog.Logger
+	// BeforeCommit, when set, runs before each write transaction commits
+	// (after its change-log entries are written): tests use it to hold
+	// some transactions open so that commits land out of start order.
+	BeforeCommit func(ctx context.Context, tenantID int64)
+	// NoChangeLog stops writing the change log. Only benchmarks set it, to
+	// measure what the log costs: without it delta links and webhooks miss
+	// every change.
+	NoChangeLog bool
 }
 
 // DB is an open database. It is safe for concurrent use.
@@ -42,6 +50,9 @@ type DB struct {
 	stmts          map[*sql.DB]*stmtCache
 	statements     atomic.Int64 // statements run by transactions, for tests and benchmarks
 	trace          atomic.Pointer[func(query string, args []any)]
+	listOwners     map[*schema.Entity][]listOwner
+	beforeCommit   func(ctx context.Context, tenantID int64)
+	noChangeLog    bool
 }
 
 // TraceStatements calls fn with the text and arguments of every statement
@@ -83,7 +94,8 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	db := &DB{registry: opt.Registry, log: opt.Logger, stmts: map[*sql.DB]*stmtCache{}}
+	db := &DB{registry: opt.Registry, log: opt.Logger, stmts: map[*sql.DB]*stmtCache{},
+		listOwners: listOwners(opt.Registry), beforeCommit: opt.BeforeCommit, noChangeLog: opt.NoChangeLog}
 	if IsPostgres(dsn) {
 		db.dialect = sqldialect.Postgres{}
 		pool, err := sql.Open("pgx", dsn)
@@ -235,6 +247,13 @@ func (db *DB) runOnce(ctx context.Context, pool *sql.DB, readOnly bool, tenantID
 	}
 	if readOnly {
 		return sqlTx.Rollback()
+	}
+	if err := tx.flushChanges(ctx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if db.beforeCommit != nil {
+		db.beforeCommit(ctx, tenantID)
 	}
 	return sqlTx.Commit()
 }

@@ -35,7 +35,11 @@ func (db *DB) CreateTenant(ctx context.Context, domain, name string, seed func(o
 		return t, db.mapError(err)
 	}
 	if seed != nil {
-		if err := seed(&Tx{db: db, q: sqlTx, tx: sqlTx, tenant: t.ID, stmts: db.stmts[db.writer]}); err != nil {
+		tx := &Tx{db: db, q: sqlTx, tx: sqlTx, tenant: t.ID, stmts: db.stmts[db.writer]}
+		if err := seed(tx); err != nil {
+			return t, db.mapError(err)
+		}
+		if err := tx.flushChanges(ctx); err != nil {
 			return t, db.mapError(err)
 		}
 	}

@@ -25,6 +25,10 @@ type Tx struct {
 	tx     *sql.Tx
 	tenant int64
 	stmts  *stmtCache
+	// changes are the change-log entries noted by recordChange, written
+	// just before commit (changelog.go).
+	changes     []ordo.Change
+	changeIndex map[changeKey]int
 }
 
 // queryer is what *sql.Tx and *sql.Conn have in common.
@@ -172,6 +176,7 @@ func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error
 		return err
 	}
 	r[ordo.ETagKey] = token
+	tx.recordChange(e, ordo.OpInsert, tx.insertedRow(e, r))
 	return nil
 }
 
@@ -206,12 +211,17 @@ func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Re
 	}
 	// UPDATE cannot take an alias portably, so the tenant condition names the table.
 	where = strings.ReplaceAll(where, alias+".", "")
-	res, err := tx.exec(ctx, "UPDATE "+q(e.Table)+" SET "+set.String()+" WHERE "+where, args.List...)
+	rows, err := tx.query(ctx, "UPDATE "+q(e.Table)+" SET "+set.String()+" WHERE "+where+tx.returning(e), args.List...)
+	if err != nil {
+		return 0, err
+	}
+	changed, err := tx.scanChanged(e, rows)
 	if err != nil {
 		return 0, err
 	}
 	changes[ordo.ETagKey] = token
-	return res.RowsAffected()
+	tx.recordChange(e, ordo.OpUpdate, changed...)
+	return int64(len(changed)), nil
 }
 
 // Delete implements ordo.Tx.
@@ -231,11 +241,16 @@ func (tx *Tx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.C
 		return 0, err
 	}
 	where = strings.ReplaceAll(where, alias+".", "")
-	res, err := tx.exec(ctx, "DELETE FROM "+q(e.Table)+" WHERE "+where, args.List...)
+	rows, err := tx.query(ctx, "DELETE FROM "+q(e.Table)+" WHERE "+where+tx.returning(e), args.List...)
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	changed, err := tx.scanChanged(e, rows)
+	if err != nil {
+		return 0, err
+	}
+	tx.recordChange(e, ordo.OpDelete, changed...)
+	return int64(len(changed)), nil
 }
 
 // NextID2 implements ordo.Tx. The per-tenant counter row is the source of

@@ -27,6 +27,7 @@ import (
 	"github.com/ordo-fsm/ordo/httpapi"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/sqlstore"
+	"github.com/ordo-fsm/ordo/webhook"
 )
 
 const usage = `ordo: the Ordo work-order API
@@ -119,6 +120,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", &f)
 	addr := fs.String("addr", envOr("ORDO_ADDR", "127.0.0.1:8080"), "listen address (env ORDO_ADDR)")
 	withDemo := fs.Bool("demo", false, "on an empty database, create tenant DEMO with demo data")
+	retention := fs.Duration("change-retention", 30*24*time.Hour, "how long the change log keeps entries (delta links and webhooks reach back that far)")
+	allowPrivate := fs.Bool("webhook-allow-private", false, "let webhook subscriptions reach loopback, private and link-local addresses (tests, closed networks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -139,12 +142,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	go db.OptimizeEvery(ctx, time.Hour) // SQLite's planner statistics (OData joins)
+	go db.PruneChangesEvery(ctx, *retention, time.Hour)
+	hooks := &webhook.Manager{DB: db, Registry: db.Registry(), AllowPrivate: *allowPrivate}
+	worker := &webhook.Worker{DB: db, Service: svc, Client: webhook.NewClient(*allowPrivate), Log: log}
+	go worker.Run(ctx)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log}),
+		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, Webhooks: hooks}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

@@ -19,6 +19,7 @@ import (
 	"github.com/ordo-fsm/ordo/httpapi"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/sqlstore"
+	"github.com/ordo-fsm/ordo/webhook"
 )
 
 // Server is a real Ordo HTTP server on a real database.
@@ -27,6 +28,10 @@ type Server struct {
 	DB      *sqlstore.DB
 	Service *service.Service
 	HTTP    *httptest.Server
+	// Webhooks is the server's webhook manager; it accepts private URLs
+	// (test receivers listen on loopback) unless a test sets AllowPrivate
+	// to false.
+	Webhooks *webhook.Manager
 }
 
 // Quiet is the tests' logger: silent unless ORDO_TEST_LOG is set, which
@@ -41,8 +46,17 @@ var Quiet = func() *slog.Logger {
 // OpenDB opens and migrates dsn, closing it when the test ends.
 func OpenDB(t testing.TB, dsn string) *sqlstore.DB {
 	t.Helper()
+	return OpenDBWith(t, dsn, sqlstore.Options{})
+}
+
+// OpenDBWith is OpenDB with options (e.g. a BeforeCommit hook).
+func OpenDBWith(t testing.TB, dsn string, opt sqlstore.Options) *sqlstore.DB {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Logger: Quiet})
+	if opt.Logger == nil {
+		opt.Logger = Quiet
+	}
+	db, err := sqlstore.Open(ctx, dsn, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,12 +70,19 @@ func OpenDB(t testing.TB, dsn string) *sqlstore.DB {
 // NewServer starts a server on dsn.
 func NewServer(t testing.TB, dsn string) *Server {
 	t.Helper()
-	db := OpenDB(t, dsn)
+	return NewServerWith(t, dsn, sqlstore.Options{})
+}
+
+// NewServerWith starts a server on dsn opened with opt.
+func NewServerWith(t testing.TB, dsn string, opt sqlstore.Options) *Server {
+	t.Helper()
+	db := OpenDBWith(t, dsn, opt)
 	svc := service.New(db, db.Registry())
-	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20})
+	hooks := &webhook.Manager{DB: db, Registry: db.Registry(), AllowPrivate: true}
+	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20, Webhooks: hooks})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	return &Server{URL: ts.URL, DB: db, Service: svc, HTTP: ts}
+	return &Server{URL: ts.URL, DB: db, Service: svc, HTTP: ts, Webhooks: hooks}
 }
 
 // Tenant creates a tenant and returns a client authenticated as its API user.
