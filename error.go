@@ -65,3 +65,6 @@ func ErrorCode(err error) Code {
 
 // IsCode reports whether err carries the given code.
 func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == code }
+
+// EKeyReused: an Idempotency-Key sent again with a different request (422).
+const EKeyReused Code = "IdempotencyKeyReused"

@@ -20,6 +20,7 @@ var statusOf = map[ordo.Code]int{
 	ordo.EConflict:      http.StatusConflict,
 	ordo.EPrecondition:  http.StatusPreconditionFailed,
 	ordo.EUnresolved:    http.StatusUnprocessableEntity,
+	ordo.EKeyReused:     http.StatusUnprocessableEntity,
 	ordo.ETooLarge:      http.StatusRequestEntityTooLarge,
 	ordo.EUnsupported:   http.StatusUnsupportedMediaType,
 	ordo.ENotAcceptable: http.StatusNotAcceptable,

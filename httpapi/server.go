@@ -27,6 +27,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// MaxBody bounds request bodies (default 4 MiB).
 	MaxBody int64
+	// IdempotencyTTL is how long an Idempotency-Key's response is replayed
+	// (default 24 h).
+	IdempotencyTTL time.Duration
 }
 
 // Server serves the API.
@@ -37,6 +40,9 @@ type Server struct {
 	log     *slog.Logger
 	maxBody int64
 	mux     *http.ServeMux
+
+	idempotencyTTL time.Duration
+	inFlight       inFlightKeys
 }
 
 // New builds a Server.
@@ -47,6 +53,9 @@ func New(cfg Config) *Server {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 4 << 20
+	}
+	if s.idempotencyTTL = cfg.IdempotencyTTL; s.idempotencyTTL <= 0 {
+		s.idempotencyTTL = DefaultIdempotencyTTL
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -59,7 +68,7 @@ func New(cfg Config) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	s.mux.Handle("/api/", s.authenticated(s.apiRoute))
+	s.mux.Handle("/api/", s.authenticated(s.idempotent(s.apiRoute)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "no resource at %s; the API lives under /api/", r.URL.Path))
 	})

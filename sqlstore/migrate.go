@@ -43,6 +43,7 @@ var migrations = []migration{
 		)
 	}},
 	{2, "id2 counters", id2Counters},
+	{3, "idempotency keys", idempotencyKeys},
 }
 
 // id2Counters is migration 2: one counter row per tenant and entity. Taking

@@ -25,6 +25,10 @@ type Tx struct {
 	tx     *sql.Tx
 	tenant int64
 	stmts  *stmtCache
+	// savepoints numbers the savepoints of joined calls; failed is the
+	// first error that spoiled the transaction (see nested).
+	savepoints int
+	failed     error
 }
 
 // queryer is what *sql.Tx and *sql.Conn have in common.

@@ -32,7 +32,7 @@ import (
 const usage = `ordo: the Ordo work-order API
 
 Usage:
-  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N]
+  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h]
   ordo migrate [--db PATH|URL]
   ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
   ordo tenant list [--db ...]
@@ -119,6 +119,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", &f)
 	addr := fs.String("addr", envOr("ORDO_ADDR", "127.0.0.1:8080"), "listen address (env ORDO_ADDR)")
 	withDemo := fs.Bool("demo", false, "on an empty database, create tenant DEMO with demo data")
+	idemTTL := fs.Duration("idempotency-ttl", httpapi.DefaultIdempotencyTTL, "how long a response to an Idempotency-Key is kept for replay")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -139,12 +140,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	go db.OptimizeEvery(ctx, time.Hour) // SQLite's planner statistics (OData joins)
+	go db.PruneIdempotencyKeysEvery(ctx, *idemTTL, 10*time.Minute)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log}),
+		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, IdempotencyTTL: *idemTTL}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,

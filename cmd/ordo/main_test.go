@@ -50,7 +50,7 @@ func TestAdminCommands(t *testing.T) {
 		if out := runCmd(t, "tenant", "list", db); !strings.Contains(out, "acme\tAcme Lifts") {
 			t.Errorf("tenant list: %q", out)
 		}
-		if out := runCmd(t, "migrate", db); !strings.Contains(out, "version 2") {
+		if out := runCmd(t, "migrate", db); !strings.Contains(out, "version 3") {
 			t.Errorf("migrate: %q", out)
 		}
 		var errOut bytes.Buffer
