@@ -68,3 +68,6 @@ func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == 
 
 // EKeyReused: an Idempotency-Key sent again with a different request (422).
 const EKeyReused Code = "IdempotencyKeyReused"
+
+// EDependency: a $batch request whose dependency failed (424).
+const EDependency Code = "FailedDependency"

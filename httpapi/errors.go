@@ -21,6 +21,7 @@ var statusOf = map[ordo.Code]int{
 	ordo.EPrecondition:  http.StatusPreconditionFailed,
 	ordo.EUnresolved:    http.StatusUnprocessableEntity,
 	ordo.EKeyReused:     http.StatusUnprocessableEntity,
+	ordo.EDependency:    http.StatusFailedDependency,
 	ordo.ETooLarge:      http.StatusRequestEntityTooLarge,
 	ordo.EUnsupported:   http.StatusUnsupportedMediaType,
 	ordo.ENotAcceptable: http.StatusNotAcceptable,

@@ -160,6 +160,13 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 	case rest == "$metadata":
 		s.handleMetadata(w, r)
 		return
+	case rest == "$batch":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, r, "POST")
+			return
+		}
+		s.handleBatch(w, r)
+		return
 	}
 	e, ok := s.svc.Registry().ByController(name)
 	if !ok {
