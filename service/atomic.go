@@ -27,8 +27,12 @@ func (s *Service) Atomic(ctx context.Context, tenant int64, fn func(ctx context.
 // Upsert writes a row from a body the way an embedded object is written:
 // found by id, ERP key or x_id it is updated, otherwise inserted. The import
 // command runs every row through it, so re-running a file changes nothing.
+// The rules are the API's, except that an imported job may carry any status
+// the workflow allows (exported data holds the statuses the field app set,
+// and its date_closed), and system statuses may be sent back unchanged.
 func (s *Service) Upsert(ctx context.Context, tenant int64, e *schema.Entity, body map[string]any) (ordo.Record, error) {
 	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
+		w.importing, w.technician = true, true
 		rec, err := w.save(e, body, modeUpsert, "", "")
 		if err != nil {
 			return "", err

@@ -5,6 +5,9 @@
 //	ordo tenant add --domain D --user U --password P [--name N]
 //	ordo tenant list
 //	ordo user add --domain D --user U --password P
+//	ordo export --domain D --entity E [--format jsonl|csv] [--out FILE]
+//	ordo import --domain D --entity E --file FILE [--format jsonl|csv] [--batch N]
+//	ordo copy --from DB --to DB [--force]
 package main
 
 import (
@@ -37,6 +40,8 @@ Usage:
   ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
   ordo tenant list [--db ...]
   ordo user add    --domain D --user U --password P [--db ...]
+  ordo export --domain D --entity Jobs [--format jsonl|csv] [--out FILE] [--db ...]
+  ordo import --domain D --entity Jobs --file FILE [--format jsonl|csv] [--batch 500] [--rejects FILE] [--db ...]
 
 --db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
 `
@@ -70,6 +75,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tenantList(ctx, args, stdout)
 	case "user add":
 		return userAdd(ctx, args, stdout)
+	case "export":
+		return export(ctx, args, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
