@@ -42,6 +42,7 @@ Usage:
   ordo user add    --domain D --user U --password P [--db ...]
   ordo export --domain D --entity Jobs [--format jsonl|csv] [--out FILE] [--db ...]
   ordo import --domain D --entity Jobs --file FILE [--format jsonl|csv] [--batch 500] [--rejects FILE] [--db ...]
+  ordo copy   --from ./ordo.db --to postgres://... [--force]
 
 --db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
 `
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return export(ctx, args, stdout, stderr)
 	case "import":
 		return importCmd(ctx, args, stdout, stderr)
+	case "copy":
+		return copyCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
