@@ -75,34 +75,36 @@ func Import(ctx context.Context, svc *service.Service, tenant int64, e *schema.E
 	run := func(batch []importRow, last bool) error {
 		var failed []Reject
 		var later []importRow
-		err := svc.Atomic(ctx, tenant, func(ctx context.Context, tx ordo.Tx) error {
-			failed, later = failed[:0], later[:0] // a retried transaction starts over
-			for _, r := range batch {
-				err := r.err
-				if err == nil {
-					err = identifiable(e, r.body)
-				}
-				if err == nil {
-					_, err = svc.Upsert(ctx, tenant, e, r.body)
-				}
-				if err == nil {
-					continue
-				}
-				var oe *ordo.Error
-				if !errors.As(err, &oe) {
-					return fmt.Errorf("line %d: %w", r.line, err)
-				}
-				if oe.Code == ordo.EUnresolved && !last {
-					later = append(later, r)
-					continue
-				}
-				failed = append(failed, Reject{Line: r.line, Code: oe.Code, Message: oe.Message, Details: oe.Details, Row: rawRow(r.raw)})
+		reject := func(r importRow, oe *ordo.Error) {
+			if oe.Code == ordo.EUnresolved && !last {
+				later = append(later, r)
+				return
 			}
-			return nil
-		})
+			failed = append(failed, Reject{Line: r.line, Code: oe.Code, Message: oe.Message, Details: oe.Details, Row: rawRow(r.raw)})
+		}
+		var valid []importRow
+		var bodies []map[string]any
+		for _, r := range batch {
+			err := r.err
+			if err == nil {
+				err = identifiable(e, r.body)
+			}
+			if err != nil {
+				reject(r, asOrdoError(err))
+				continue
+			}
+			valid = append(valid, r)
+			bodies = append(bodies, r.body)
+		}
+		errs, err := svc.UpsertMany(ctx, tenant, e, bodies)
 		if err != nil {
 			return fmt.Errorf("import stopped in the batch of lines %d-%d (earlier batches are applied; run the import again to finish): %w",
 				batch[0].line, batch[len(batch)-1].line, err)
+		}
+		for i, rowErr := range errs {
+			if rowErr != nil {
+				reject(valid[i], asOrdoError(rowErr))
+			}
 		}
 		for _, rj := range failed {
 			if err := rejects.Encode(rj); err != nil {
@@ -157,6 +159,16 @@ func Import(ctx context.Context, svc *service.Service, tenant int64, e *schema.E
 	}
 	opt.Progress.Finish()
 	return res, nil
+}
+
+// asOrdoError returns the client-facing error err carries (UpsertMany
+// returns only those per row).
+func asOrdoError(err error) *ordo.Error {
+	var oe *ordo.Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	return ordo.Errorf(ordo.EInternal, "%v", err)
 }
 
 // identifiable refuses a row that a second run could not find again.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
@@ -24,19 +25,43 @@ func (s *Service) Atomic(ctx context.Context, tenant int64, fn func(ctx context.
 	})
 }
 
-// Upsert writes a row from a body the way an embedded object is written:
-// found by id, ERP key or x_id it is updated, otherwise inserted. The import
-// command runs every row through it, so re-running a file changes nothing.
+// UpsertMany writes rows from bodies the way an embedded object is written:
+// found by id, ERP key or x_id a row is updated, otherwise inserted, so
+// writing the same bodies again changes nothing. It runs in one transaction
+// (ctx's, when it carries one), each row under a savepoint of its own: the
+// returned slice holds each row's error (nil when written), and a failed row
+// leaves no trace. The derived project figures are recomputed once for the
+// batch, and the rows are not read back. The import command runs on it.
+//
 // The rules are the API's, except that an imported job may carry any status
-// the workflow allows (exported data holds the statuses the field app set,
-// and its date_closed), and system statuses may be sent back unchanged.
-func (s *Service) Upsert(ctx context.Context, tenant int64, e *schema.Entity, body map[string]any) (ordo.Record, error) {
-	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
+// the workflow allows, keeps its date_closed, and gets no automatic planning
+// nor status change from its plannings (exported data already holds their
+// results); system statuses may be sent back unchanged.
+func (s *Service) UpsertMany(ctx context.Context, tenant int64, e *schema.Entity, bodies []map[string]any) ([]error, error) {
+	errs := make([]error, len(bodies))
+	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
+		clear(errs) // a retried transaction starts over
+		w := s.newWriter(ctx, tx)
 		w.importing, w.technician = true, true
-		rec, err := w.save(e, body, modeUpsert, "", "")
-		if err != nil {
-			return "", err
+		joined := ordo.WithTx(ctx, tx)
+		for i, body := range bodies {
+			errs[i] = s.store.Write(joined, tenant, func(ordo.Tx) error {
+				_, err := w.save(e, body, modeUpsert, "", "")
+				return err
+			})
+			if errs[i] == nil {
+				continue
+			}
+			w.embedded = map[string]ordo.Record{} // what the failed row resolved was undone
+			var oe *ordo.Error
+			if !errors.As(errs[i], &oe) {
+				return errs[i]
+			}
 		}
-		return rec.ID(), nil
+		if jt, ok := tx.(ordo.JoinableTx); ok && jt.Failed() != nil {
+			return jt.Failed()
+		}
+		return w.finish()
 	})
+	return errs, err
 }
