@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
@@ -106,6 +107,7 @@ func Import(ctx context.Context, svc *service.Service, tenant int64, e *schema.E
 				reject(valid[i], asOrdoError(rowErr))
 			}
 		}
+		sort.Slice(failed, func(i, j int) bool { return failed[i].Line < failed[j].Line })
 		for _, rj := range failed {
 			if err := rejects.Encode(rj); err != nil {
 				return err
