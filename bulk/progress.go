@@ -56,12 +56,12 @@ func (p *bar) Finish()   { p.b.Finish() }
 // lines writes "label: done/total rows (rate rows/s)" now and then: logs
 // and CI output get progress without terminal control characters.
 type lines struct {
-	mu          sync.Mutex
-	out         io.Writer
-	label       string
-	total, done int64
-	start, last time.Time
-	every       time.Duration
+	mu                   sync.Mutex
+	out                  io.Writer
+	label                string
+	total, done, printed int64
+	start, last          time.Time
+	every                time.Duration
 }
 
 func (p *lines) Add(n int) {
@@ -77,10 +77,13 @@ func (p *lines) Add(n int) {
 func (p *lines) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.print()
+	if p.printed != p.done || p.done == 0 {
+		p.print()
+	}
 }
 
 func (p *lines) print() {
+	p.printed = p.done
 	rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
 	if p.total >= 0 {
 		fmt.Fprintf(p.out, "%s: %d/%d rows (%.0f rows/s)\n", p.label, p.done, p.total, rate)

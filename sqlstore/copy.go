@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -87,10 +88,15 @@ func Copy(ctx context.Context, src, dst *DB, force bool, progress func(table str
 	}
 	for i := range reports {
 		r := &reports[i]
-		if r.SourceRows, r.SourceSum, err = src.Checksum(ctx, r.Table); err != nil {
-			return reports, err
-		}
-		if r.TargetRows, r.TargetSum, err = dst.Checksum(ctx, r.Table); err != nil {
+		var srcErr error
+		done := make(chan struct{})
+		go func() { // both sides at once
+			defer close(done)
+			r.SourceRows, r.SourceSum, srcErr = src.Checksum(ctx, r.Table)
+		}()
+		r.TargetRows, r.TargetSum, err = dst.Checksum(ctx, r.Table)
+		<-done
+		if err = errors.Join(srcErr, err); err != nil {
 			return reports, err
 		}
 	}
@@ -192,31 +198,43 @@ func copyTable(ctx context.Context, src, dst *DB, table string, progress func(st
 		}
 	}
 	kinds := dst.kinds(table)
-	var n int64
-	chunk := make([][]any, 0, copyRows)
-	flush := func() error {
-		if len(chunk) == 0 {
+	// Reading the source and writing the target overlap: one goroutine reads
+	// chunks while the previous one is written.
+	chunks := make(chan [][]any, 2)
+	readErr := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(chunks)
+		chunk := make([][]any, 0, copyRows)
+		err := src.readTable(ctx, table, cols, func(row []any) error {
+			if chunk = append(chunk, row); len(chunk) == copyRows {
+				select {
+				case chunks <- chunk:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				chunk = make([][]any, 0, copyRows)
+			}
 			return nil
+		})
+		if err == nil && len(chunk) > 0 {
+			chunks <- chunk
 		}
+		readErr <- err
+	}()
+	var n int64
+	for chunk := range chunks {
 		if err := dst.writeRows(ctx, table, cols, kinds, chunk); err != nil {
-			return err
+			cancel()
+			for range chunks { // let the reader finish
+			}
+			return n, err
 		}
 		n += int64(len(chunk))
 		progress(table, len(chunk))
-		chunk = chunk[:0]
-		return nil
 	}
-	err = src.readTable(ctx, table, cols, func(row []any) error {
-		chunk = append(chunk, row)
-		if len(chunk) == copyRows {
-			return flush()
-		}
-		return nil
-	})
-	if err != nil {
-		return n, err
-	}
-	return n, flush()
+	return n, <-readErr
 }
 
 // writeRows stores a chunk: COPY on PostgreSQL, multi-row INSERTs in one
