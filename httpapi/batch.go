@@ -247,6 +247,9 @@ func (s *Server) runInner(ctx context.Context, outer *http.Request, q batchReque
 	if err != nil {
 		return s.renderError(outer, ordo.Errorf(ordo.EInvalid, "request %s: malformed url %q", q.ID, q.URL))
 	}
+	if inner.Body == nil {
+		inner.Body = http.NoBody // as a server request has
+	}
 	inner.Host, inner.TLS = outer.Host, outer.TLS
 	if p := outer.Header.Get("X-Forwarded-Proto"); p != "" {
 		inner.Header.Set("X-Forwarded-Proto", p)
