@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -191,6 +192,15 @@ func TestBatchMalformed(t *testing.T) {
 		}
 		if after := testenv.Dump(t, dsn); after != before {
 			t.Errorf("malformed batches changed the database")
+		}
+		// Inner requests are authorised as the batch: an inner Authorization
+		// naming another tenant is ignored.
+		other := srv.Tenant(t, "OTHER")
+		other.Must(201, "POST", "/api/Skill", map[string]any{"code": "THEIRS", "name": "Theirs"})
+		res = doBatch(t, c, map[string]any{"id": "1", "method": "GET", "url": "Skill",
+			"headers": map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("api:secret@OTHER"))}})
+		if res["1"].Status != 200 || strings.Contains(string(res["1"].Body), "THEIRS") {
+			t.Errorf("inner Authorization: %d %s", res["1"].Status, res["1"].Body)
 		}
 		// Unauthenticated: the batch is refused as a whole.
 		anon := *c

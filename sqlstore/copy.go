@@ -66,9 +66,9 @@ func Copy(ctx context.Context, src, dst *DB, force bool, progress func(table str
 		return nil, fmt.Errorf("the target database already holds tenants; copy refuses to mix data (use --force to replace its content)")
 	}
 	tables := src.Tables()
-	for i := len(tables) - 1; i >= 0; i-- {
-		if _, err := dst.writer.ExecContext(ctx, "DELETE FROM "+q(tables[i])); err != nil {
-			return nil, fmt.Errorf("emptying %s: %w", tables[i], err)
+	if !empty {
+		if err := dst.empty(ctx, tables); err != nil {
+			return nil, err
 		}
 	}
 	var reports []TableReport
@@ -101,6 +101,24 @@ func Copy(ctx context.Context, src, dst *DB, force bool, progress func(table str
 		}
 	}
 	return reports, nil
+}
+
+// empty deletes every row of tables (TRUNCATE on PostgreSQL).
+func (db *DB) empty(ctx context.Context, tables []string) error {
+	if db.dialect.Name() == "postgres" {
+		quoted := make([]string, len(tables))
+		for i, t := range tables {
+			quoted[i] = q(t)
+		}
+		_, err := db.writer.ExecContext(ctx, "TRUNCATE "+strings.Join(quoted, ", "))
+		return err
+	}
+	for _, t := range tables {
+		if _, err := db.writer.ExecContext(ctx, "DELETE FROM "+q(t)); err != nil {
+			return fmt.Errorf("emptying %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // kinds maps the columns of a table to their field kinds (entity tables;
