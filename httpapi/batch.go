@@ -46,11 +46,32 @@ var errGroupFailed = errors.New("batch: a request of the atomicity group failed"
 // every response of the group carries that failure. A request whose
 // dependency failed is answered 424 without running.
 func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/mixed" {
+		s.handleMultipartBatch(w, r, params["boundary"])
+		return
+	}
 	reqs, err := s.readBatch(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	results := s.runBatch(r, reqs)
+	b := []byte(`{"responses":[`)
+	for i, q := range reqs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendBatchResponse(b, q, results[q.ID])
+	}
+	b = append(b, "]}"...)
+	if strings.Contains(r.Header.Get("Prefer"), "continue-on-error") {
+		w.Header().Set("Preference-Applied", "odata.continue-on-error")
+	}
+	s.writeJSON(w, r, http.StatusOK, b)
+}
+
+// runBatch runs checked requests in order and returns their responses by id.
+func (s *Server) runBatch(r *http.Request, reqs []batchRequest) map[string]*batchResponse {
 	results := make(map[string]*batchResponse, len(reqs))
 	failed := map[string]bool{} // request ids and group names that failed
 	for i := 0; i < len(reqs); {
@@ -109,18 +130,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) {
 			failed[seg[0].AtomicityGroup] = true
 		}
 	}
-	b := []byte(`{"responses":[`)
-	for i, q := range reqs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendBatchResponse(b, q, results[q.ID])
-	}
-	b = append(b, "]}"...)
-	if strings.Contains(r.Header.Get("Prefer"), "continue-on-error") {
-		w.Header().Set("Preference-Applied", "odata.continue-on-error")
-	}
-	s.writeJSON(w, r, http.StatusOK, b)
+	return results
 }
 
 // failedDependency returns the first failed request or group a segment
@@ -143,9 +153,6 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) ([]batchReque
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil {
 			return nil, ordo.Errorf(ordo.EUnsupported, "malformed Content-Type %q", ct)
-		}
-		if mt == "multipart/mixed" {
-			return nil, ordo.Errorf(ordo.EUnsupported, "multipart/mixed batches (OData 4.0) are not supported; send the OData 4.01 JSON batch format as application/json")
 		}
 		if mt != "application/json" {
 			return nil, ordo.Errorf(ordo.EUnsupported, "Content-Type %s is not supported for $batch; send application/json", mt)

@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzBatch sends arbitrary $batch bodies, with and without an
-// Idempotency-Key: the answer is 200 or a client error, never a 500, and
+// Idempotency-Key, as JSON or multipart/mixed: the answer is 200 or a client error, never a 500, and
 // every inner response is never a 500 either.
 func FuzzBatch(f *testing.F) {
 	for _, seed := range []string{
@@ -22,20 +22,30 @@ func FuzzBatch(f *testing.F) {
 		`{"requests":[{"id":"1","method":"GET","url":"$batch"},{"id":"2","method":"POST","url":"Skill","body":null,"dependsOn":["1","1"]}]}`,
 		`{"requests":null}`, `{"requests":[{}]}`, `{"requests":[{"id":1}]}`, `[`, `{"requests":[{"id":"1","method":"GET","url":"%zz"}]}`,
 	} {
-		f.Add(seed, false)
-		f.Add(seed, true)
+		f.Add(seed, false, false)
+		f.Add(seed, true, false)
+	}
+	for _, seed := range []string{
+		"--b\r\nContent-Type: application/http\r\n\r\nGET Skill HTTP/1.1\r\n\r\n\r\n--b--\r\n",
+		"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nPOST Skill HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"code\":\"A\",\"name\":\"A\"}\r\n--c\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\nDELETE $1 HTTP/1.1\r\n\r\n\r\n--c--\r\n--b--\r\n",
+		"--b\r\nContent-Type: multipart/mixed\r\n\r\n--b--", "--b--", "--b\r\nContent-Type: application/http\r\n\r\nPOST\r\n--b--",
+	} {
+		f.Add(seed, false, true)
 	}
 	srv := testenv.NewServer(f, testenv.SQLite(f))
 	c := srv.Tenant(f, "ACME")
 	newFixture(f, c)
 	keys := 0
-	f.Fuzz(func(t *testing.T, body string, keyed bool) {
+	f.Fuzz(func(t *testing.T, body string, keyed, multipart bool) {
 		c := *c
 		c.SetT(t)
 		var headers []string
 		if keyed {
 			keys++ // a fresh key each time, or the same body would be a replay
 			headers = []string{"Idempotency-Key", fmt.Sprintf("fuzz-%d-%x", keys, sha256.Sum256([]byte(body)))}
+		}
+		if multipart {
+			headers = append(headers, "Content-Type", "multipart/mixed; boundary=b")
 		}
 		r := c.Do("POST", "/api/$batch", body, headers...)
 		if r.Status >= 500 {

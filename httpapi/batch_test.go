@@ -171,8 +171,11 @@ func TestBatchMalformed(t *testing.T) {
 				t.Errorf("%s: %d %s", tc.name, r.Status, r.Raw)
 			}
 		}
-		if r := c.Do("POST", "/api/$batch", "--batch\r\n", "Content-Type", "multipart/mixed; boundary=batch"); r.Status != 415 || !strings.Contains(r.ErrorMessage(), "JSON batch") {
-			t.Errorf("multipart: %d %s", r.Status, r.Raw)
+		if r := c.Do("POST", "/api/$batch", "--batch\r\n", "Content-Type", "multipart/mixed; boundary=batch"); r.Status != 400 || !strings.Contains(r.ErrorMessage(), "closing boundary") {
+			t.Errorf("truncated multipart: %d %s", r.Status, r.Raw)
+		}
+		if r := c.Do("POST", "/api/$batch", "<batch/>", "Content-Type", "application/xml"); r.Status != 415 {
+			t.Errorf("XML batch: %d %s", r.Status, r.Raw)
 		}
 		if r := c.Do("GET", "/api/$batch", nil); r.Status != 405 {
 			t.Errorf("GET $batch: %d", r.Status)
