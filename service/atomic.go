@@ -30,8 +30,7 @@ func (s *Service) Atomic(ctx context.Context, tenant int64, fn func(ctx context.
 // writing the same bodies again changes nothing. It runs in one transaction
 // (ctx's, when it carries one), each row under a savepoint of its own: the
 // returned slice holds each row's error (nil when written), and a failed row
-// leaves no trace. The derived project figures are recomputed once for the
-// batch, and the rows are not read back. The import command runs on it.
+// leaves no trace. The rows are not read back. The import command runs on it.
 //
 // The rules are the API's, except that an imported job may carry any status
 // the workflow allows, keeps its date_closed, and gets no automatic planning
@@ -41,27 +40,27 @@ func (s *Service) UpsertMany(ctx context.Context, tenant int64, e *schema.Entity
 	errs := make([]error, len(bodies))
 	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
 		clear(errs) // a retried transaction starts over
-		w := s.newWriter(ctx, tx)
-		w.importing, w.technician = true, true
 		joined := ordo.WithTx(ctx, tx)
 		for i, body := range bodies {
+			// A writer per row: a failed row takes its cached rows and
+			// aggregate deltas with it when its savepoint is rolled back.
 			errs[i] = s.store.Write(joined, tenant, func(ordo.Tx) error {
-				_, err := w.save(e, body, modeUpsert, "", "")
-				return err
+				w := s.newWriter(ctx, tx)
+				w.importing, w.technician = true, true
+				if _, err := w.save(e, body, modeUpsert, "", ""); err != nil {
+					return err
+				}
+				return w.finish()
 			})
-			if errs[i] == nil {
-				continue
-			}
-			w.embedded = map[string]ordo.Record{} // what the failed row resolved was undone
 			var oe *ordo.Error
-			if !errors.As(errs[i], &oe) {
+			if errs[i] != nil && !errors.As(errs[i], &oe) {
 				return errs[i]
 			}
 		}
 		if jt, ok := tx.(ordo.JoinableTx); ok && jt.Failed() != nil {
 			return jt.Failed()
 		}
-		return w.finish()
+		return nil
 	})
 	return errs, err
 }

@@ -12,7 +12,7 @@ import (
 // (ordo.WithTx), if any.
 func (db *DB) joined(ctx context.Context) *Tx {
 	tx, _ := ordo.TxFrom(ctx).(*Tx)
-	if tx == nil || tx.db != db {
+	if tx == nil || tx.db != db || tx.tx == nil { // only a real transaction can be joined
 		return nil
 	}
 	return tx
