@@ -78,12 +78,37 @@ func TestExportImportRoundTrip(t *testing.T) {
 				if err != nil || res.Rejected != 0 {
 					t.Fatalf("re-import %s: %+v %v", e.Controller, res, err)
 				}
+
 			}
 			if after := testenv.Dump(t, dsn); after != before {
-				t.Errorf("%s: importing the same files again changed the database", format)
+				t.Errorf("%s: importing the same files again changed the database:\n%s", format, dumpDiff(before, after))
 			}
 		}
 	})
+}
+
+// dumpDiff lists the lines of one dump missing from the other.
+func dumpDiff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ina, inb := in(a), in(b)
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !inb[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range strings.Split(b, "\n") {
+		if !ina[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out[:min(len(out), 6)], "\n")
 }
 
 func firstDiff(a, b string) string {
