@@ -66,3 +66,9 @@ func ErrorCode(err error) Code {
 
 // IsCode reports whether err carries the given code.
 func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == code }
+
+// EKeyReused: an Idempotency-Key sent again with a different request (422).
+const EKeyReused Code = "IdempotencyKeyReused"
+
+// EDependency: a $batch request whose dependency failed (424).
+const EDependency Code = "FailedDependency"

@@ -20,6 +20,8 @@ var statusOf = map[ordo.Code]int{
 	ordo.EConflict:      http.StatusConflict,
 	ordo.EPrecondition:  http.StatusPreconditionFailed,
 	ordo.EUnresolved:    http.StatusUnprocessableEntity,
+	ordo.EKeyReused:     http.StatusUnprocessableEntity,
+	ordo.EDependency:    http.StatusFailedDependency,
 	ordo.ETooLarge:      http.StatusRequestEntityTooLarge,
 	ordo.EUnsupported:   http.StatusUnsupportedMediaType,
 	ordo.ENotAcceptable: http.StatusNotAcceptable,

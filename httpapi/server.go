@@ -31,6 +31,9 @@ type Config struct {
 	// Webhooks serves WebhookSubscriptions and WebhookDeliveries (absent
 	// when nil).
 	Webhooks *webhook.Manager
+	// IdempotencyTTL is how long an Idempotency-Key's response is replayed
+	// (default 24 h).
+	IdempotencyTTL time.Duration
 }
 
 // Server serves the API.
@@ -42,6 +45,9 @@ type Server struct {
 	maxBody int64
 	mux     *http.ServeMux
 	hooks   *webhook.Manager
+
+	idempotencyTTL time.Duration
+	inFlight       inFlightKeys
 }
 
 // New builds a Server.
@@ -52,6 +58,9 @@ func New(cfg Config) *Server {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 4 << 20
+	}
+	if s.idempotencyTTL = cfg.IdempotencyTTL; s.idempotencyTTL <= 0 {
+		s.idempotencyTTL = DefaultIdempotencyTTL
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -64,7 +73,7 @@ func New(cfg Config) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	s.mux.Handle("/api/", s.authenticated(s.apiRoute))
+	s.mux.Handle("/api/", s.authenticated(s.idempotent(s.apiRoute)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "no resource at %s; the API lives under /api/", r.URL.Path))
 	})
@@ -161,6 +170,13 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 		return
 	case strings.EqualFold(name, "WebhookDeliveries") && s.hooks != nil && !hasKey:
 		s.handleWebhookDeliveries(w, r)
+		return
+	case rest == "$batch":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, r, "POST")
+			return
+		}
+		s.handleBatch(w, r)
 		return
 	}
 	e, ok := s.svc.Registry().ByController(name)

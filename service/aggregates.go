@@ -76,8 +76,14 @@ func (d *projectDelta) add(f jobFigures, sign int64) {
 	d.waiting += sign * f.waiting
 }
 
+// earlier is the earlier of two dates where a zero date (either form)
+// means none; none and none give a, as stored, so an unchanged project
+// compares equal and is not rewritten.
 func earlier(a, b time.Time) time.Time {
-	if schema.IsZero(schema.KindDate, a) || (!schema.IsZero(schema.KindDate, b) && b.Before(a)) {
+	if schema.IsZero(schema.KindDate, b) {
+		return a
+	}
+	if schema.IsZero(schema.KindDate, a) || b.Before(a) {
 		return b
 	}
 	return a

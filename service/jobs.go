@@ -166,7 +166,8 @@ func (w *writer) checkStatusChange(old, rec ordo.Record) error {
 		}
 		wasCompleted = cur.String("system_job_status_id") == ordo.StatusCompleted
 	}
-	if next.String("system_job_status_id") == ordo.StatusCompleted && !wasCompleted {
+	keepClosed := w.importing && !schema.IsZero(schema.KindDate, rec["date_closed"]) // an exported job keeps its date
+	if next.String("system_job_status_id") == ordo.StatusCompleted && !wasCompleted && !keepClosed {
 		rec["date_closed"] = w.now
 	}
 	return nil
@@ -178,7 +179,11 @@ const defaultSuggestedMinutes = 60
 
 // jobAfter applies the Suggested rule: a Suggested job with a suggested user
 // and start gets one planning row for them (not a second on a re-send).
+// An import skips it: the exported plannings are imported from their own file.
 func jobAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
+	if w.importing {
+		return nil
+	}
 	user, start := rec.String("suggested_user_id"), rec.Time("suggested_date_start")
 	if isZeroID(user) || schema.IsZero(schema.KindDate, start) {
 		return nil
@@ -248,6 +253,9 @@ func planningAfter(w *writer, e *schema.Entity, old, rec ordo.Record) error {
 	job, err := lockJob(rec.String("jobs_id"))
 	if err != nil {
 		return err
+	}
+	if w.importing { // the imported job holds the status it had
+		return nil
 	}
 	sys, err := w.systemStatus(job)
 	if err != nil || !plannedFrom[sys] {

@@ -43,10 +43,21 @@ func unavailabilityBefore(w *writer, e *schema.Entity, old, rec ordo.Record, pat
 	return nil
 }
 
-// jobStatusBefore keeps the system statuses read-only and makes every tenant
+// unchanged reports whether rec holds the same values as old.
+func unchanged(e *schema.Entity, old, rec ordo.Record) bool {
+	for _, f := range e.Fields {
+		if f.Name != "modified_dateutc" && !schema.Equal(f.Kind, old[f.Name], rec[f.Name]) {
+			return false
+		}
+	}
+	return true
+}
+
+// jobStatusBefore keeps the system statuses read-only (an import may send
+// them back unchanged: the row is then left as it is) and makes every tenant
 // status point to a system status.
 func jobStatusBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path string) error {
-	if old != nil && ordo.IsSystemStatus(old.ID()) {
+	if old != nil && ordo.IsSystemStatus(old.ID()) && !(w.importing && unchanged(e, old, rec)) {
 		return ordo.Errorf(ordo.EForbidden, "job status %s is a system status and cannot be changed", old.String("code"))
 	}
 	if !ordo.IsSystemStatus(rec.String("system_job_status_id")) {

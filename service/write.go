@@ -41,6 +41,8 @@ type writer struct {
 	// technician marks writes made on behalf of the field app (MoveJob, the
 	// demo): the workflow applies, but not the "settable through the API" list.
 	technician bool
+	// importing marks rows written by the import command (Upsert).
+	importing bool
 	// ifMatch is the If-Match header of the request (empty: none), checked
 	// against the addressed row once it is locked.
 	ifMatch string

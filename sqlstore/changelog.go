@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -405,3 +407,17 @@ func (db *DB) PruneChangesEvery(ctx context.Context, retention, interval time.Du
 		}
 	}
 }
+
+// changesMark is the change-log buffer as it was when a savepoint was set:
+// a joined call that fails is rolled back to its savepoint, and the entries
+// it noted must go with it (see nested).
+type changesMark struct {
+	changes []ordo.Change
+	index   map[changeKey]int
+}
+
+func (tx *Tx) markChanges() changesMark {
+	return changesMark{slices.Clone(tx.changes), maps.Clone(tx.changeIndex)}
+}
+
+func (tx *Tx) resetChanges(m changesMark) { tx.changes, tx.changeIndex = m.changes, m.index }

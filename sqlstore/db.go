@@ -204,6 +204,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, tenantID int
 	if tenantID <= 0 {
 		return errors.New("sqlstore: transaction without a tenant")
 	}
+	if tx := db.joined(ctx); tx != nil { // ordo.WithTx: join the caller's transaction
+		return tx.nested(ctx, tenantID, fn)
+	}
 	var err error
 	for attempt := 0; ; attempt++ {
 		err = db.runOnce(ctx, pool, readOnly, tenantID, fn)

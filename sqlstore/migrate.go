@@ -45,6 +45,7 @@ var migrations = []migration{
 	{2, "id2 counters", id2Counters},
 	{3, "change log", changeLogTables},
 	{4, "webhooks", webhookTables},
+	{5, "idempotency keys", idempotencyKeys},
 }
 
 // id2Counters is migration 2: one counter row per tenant and entity. Taking

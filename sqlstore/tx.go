@@ -29,6 +29,10 @@ type Tx struct {
 	// just before commit (changelog.go).
 	changes     []ordo.Change
 	changeIndex map[changeKey]int
+	// savepoints numbers the savepoints of joined calls; failed is the
+	// first error that spoiled the transaction (see nested).
+	savepoints int
+	failed     error
 }
 
 // queryer is what *sql.Tx and *sql.Conn have in common.

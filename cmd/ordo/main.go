@@ -5,6 +5,9 @@
 //	ordo tenant add --domain D --user U --password P [--name N]
 //	ordo tenant list
 //	ordo user add --domain D --user U --password P
+//	ordo export --domain D --entity E [--format jsonl|csv] [--out FILE]
+//	ordo import --domain D --entity E --file FILE [--format jsonl|csv] [--batch N]
+//	ordo copy --from DB --to DB [--force]
 package main
 
 import (
@@ -33,11 +36,14 @@ import (
 const usage = `ordo: the Ordo work-order API
 
 Usage:
-  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N]
+  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h]
   ordo migrate [--db PATH|URL]
   ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
   ordo tenant list [--db ...]
   ordo user add    --domain D --user U --password P [--db ...]
+  ordo export --domain D --entity Jobs [--format jsonl|csv] [--out FILE] [--db ...]
+  ordo import --domain D --entity Jobs --file FILE [--format jsonl|csv] [--batch 500] [--rejects FILE] [--db ...]
+  ordo copy   --from ./ordo.db --to postgres://... [--force]
 
 --db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
 `
@@ -71,6 +77,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tenantList(ctx, args, stdout)
 	case "user add":
 		return userAdd(ctx, args, stdout)
+	case "export":
+		return export(ctx, args, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, stdout, stderr)
+	case "copy":
+		return copyCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -122,6 +134,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	withDemo := fs.Bool("demo", false, "on an empty database, create tenant DEMO with demo data")
 	retention := fs.Duration("change-retention", 30*24*time.Hour, "how long the change log keeps entries (delta links and webhooks reach back that far)")
 	allowPrivate := fs.Bool("webhook-allow-private", false, "let webhook subscriptions reach loopback, private and link-local addresses (tests, closed networks)")
+	idemTTL := fs.Duration("idempotency-ttl", httpapi.DefaultIdempotencyTTL, "how long a response to an Idempotency-Key is kept for replay")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,12 +159,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	hooks := &webhook.Manager{DB: db, Registry: db.Registry(), AllowPrivate: *allowPrivate}
 	worker := &webhook.Worker{DB: db, Service: svc, Client: webhook.NewClient(*allowPrivate), Log: log}
 	go worker.Run(ctx)
+	go db.PruneIdempotencyKeysEvery(ctx, *idemTTL, 10*time.Minute)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, Webhooks: hooks}),
+		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, Webhooks: hooks, IdempotencyTTL: *idemTTL}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
