@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/apidoc"
 	"github.com/ordo-fsm/ordo/auth"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/webhook"
@@ -34,6 +35,8 @@ type Config struct {
 	// IdempotencyTTL is how long an Idempotency-Key's response is replayed
 	// (default 24 h).
 	IdempotencyTTL time.Duration
+	// Version is the build's version, shown in the OpenAPI document.
+	Version string
 }
 
 // Server serves the API.
@@ -48,6 +51,7 @@ type Server struct {
 
 	idempotencyTTL time.Duration
 	inFlight       inFlightKeys
+	docs           *apidoc.Docs
 }
 
 // New builds a Server.
@@ -62,6 +66,7 @@ func New(cfg Config) *Server {
 	if s.idempotencyTTL = cfg.IdempotencyTTL; s.idempotencyTTL <= 0 {
 		s.idempotencyTTL = DefaultIdempotencyTTL
 	}
+	s.docs = apidoc.New(s.svc.Registry(), cfg.Version)
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s
@@ -73,6 +78,10 @@ func New(cfg Config) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.HandleFunc("GET /help", s.docs.ServeIndex)                 // help pages: no credentials
+	s.mux.HandleFunc("GET /help/api/{id}", s.docs.ServeAPI)          // e.g. /help/api/PUT-api-Jobs(id)
+	s.mux.HandleFunc("GET /help/type/{name}", s.docs.ServeType)      // an entity's properties
+	s.mux.HandleFunc("GET "+apidoc.OpenAPIPath, s.docs.ServeOpenAPI) // OpenAPI 3.1, no credentials
 	s.mux.Handle("/api/", s.authenticated(s.idempotent(s.apiRoute)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "no resource at %s; the API lives under /api/", r.URL.Path))
