@@ -28,11 +28,17 @@ type Docs struct {
 
 	openapiOnce sync.Once
 	openapi     []byte
+
+	// NotFound answers an unknown page; the server sets it to its error body.
+	NotFound func(w http.ResponseWriter, r *http.Request, message string)
 }
 
 // New builds the documentation of reg; version is the build's.
 func New(reg *schema.Registry, version string) *Docs {
 	d := &Docs{reg: reg, version: version, apis: APIs(reg), byID: map[string]API{}}
+	d.NotFound = func(w http.ResponseWriter, r *http.Request, message string) {
+		http.Error(w, message, http.StatusNotFound)
+	}
 	for _, a := range d.apis {
 		d.byID[a.ID()] = a
 	}
@@ -100,7 +106,7 @@ type apiPage struct {
 func (d *Docs) ServeAPI(w http.ResponseWriter, r *http.Request) {
 	a, ok := d.byID[r.PathValue("id")]
 	if !ok {
-		http.Error(w, "no API "+r.PathValue("id")+"; see /help for the list", http.StatusNotFound)
+		d.NotFound(w, r, "no API "+r.PathValue("id")+"; see /help for the list")
 		return
 	}
 	e := a.Entity
@@ -145,7 +151,7 @@ type typePage struct {
 func (d *Docs) ServeType(w http.ResponseWriter, r *http.Request) {
 	e, ok := d.reg.Entity(r.PathValue("name"))
 	if !ok {
-		http.Error(w, "no type "+r.PathValue("name")+"; see /help for the list", http.StatusNotFound)
+		d.NotFound(w, r, "no type "+r.PathValue("name")+"; see /help for the list")
 		return
 	}
 	render(w, r, "type", typePage{Entity: e, Params: Params(e), Sample: Sample(e)})

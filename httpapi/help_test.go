@@ -70,7 +70,9 @@ var (
 	spanRE = regexp.MustCompile(`<span>(.*?)</span>`)
 )
 
-func cellText(s string) string { return strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(s, ""))) }
+func cellText(s string) string {
+	return strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(s, "")))
+}
 
 // pageRows reads the rows of the body parameter table of a served help page.
 func pageRows(t *testing.T, page string) []helpRow {

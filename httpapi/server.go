@@ -67,6 +67,9 @@ func New(cfg Config) *Server {
 		s.idempotencyTTL = DefaultIdempotencyTTL
 	}
 	s.docs = apidoc.New(s.svc.Registry(), cfg.Version)
+	s.docs.NotFound = func(w http.ResponseWriter, r *http.Request, message string) {
+		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "%s", message))
+	}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s
