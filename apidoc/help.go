@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/ordo-fsm/ordo/schema"
@@ -16,6 +17,10 @@ var helpTemplates string
 
 var pages = template.Must(template.New("help").Funcs(template.FuncMap{
 	"openapi": func() string { return OpenAPIPath },
+	// wbr lets long snake_case names wrap after an underscore on narrow screens.
+	"wbr": func(name string) template.HTML {
+		return template.HTML(strings.ReplaceAll(template.HTMLEscapeString(name), "_", "_<wbr>"))
+	},
 }).Parse(helpTemplates))
 
 // Docs serves the help pages and the OpenAPI document of a registry. The
