@@ -37,6 +37,8 @@ type Config struct {
 	IdempotencyTTL time.Duration
 	// Version is the build's version, shown in the OpenAPI document.
 	Version string
+	// Observer, when set, is told of every answered request (metrics).
+	Observer RequestObserver
 }
 
 // Server serves the API.
@@ -52,11 +54,12 @@ type Server struct {
 	idempotencyTTL time.Duration
 	inFlight       inFlightKeys
 	docs           *apidoc.Docs
+	observer       RequestObserver
 }
 
 // New builds a Server.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks}
+	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks, observer: cfg.Observer}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -91,30 +94,6 @@ func (s *Server) routes() {
 	})
 }
 
-// ServeHTTP logs one line per request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("query", r.URL.RawQuery),
-		slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-		slog.Duration("duration", time.Since(start)), slog.String("tenant", rec.tenant))
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status, bytes int
-	tenant        string
-}
-
-func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	n, err := r.ResponseWriter.Write(b)
-	r.bytes += n
-	return n, err
-}
-
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, []byte(`{"status":"up"}`))
 }
@@ -144,9 +123,7 @@ func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if rec, ok := w.(*statusRecorder); ok {
-			rec.tenant = p.Domain
-		}
+		notePrincipal(w, p.Domain, p.Username)
 		if err := checkAccept(r); err != nil && !negotiatesItself(r) {
 			s.writeError(w, r, err)
 			return
