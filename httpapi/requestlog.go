@@ -109,11 +109,12 @@ func claimedLogin(r *http.Request) (user, domain string) {
 	if err != nil {
 		return "", ""
 	}
-	login, _, _ := strings.Cut(string(raw), ":")
-	if i := strings.LastIndexByte(login, '@'); i >= 0 {
-		return login[:i], login[i+1:]
+	// user:password@domain; the domain follows the password's last '@'.
+	user, rest, _ := strings.Cut(string(raw), ":")
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		domain = rest[i+1:]
 	}
-	return login, ""
+	return user, domain
 }
 
 // routeOf is the route pattern of a request, for metrics: bounded in number
