@@ -114,7 +114,8 @@ func (c *Contract) Check(r *http.Request, status int, header http.Header, body [
 	route := c.route(r)
 	if route == nil {
 		if status < 400 {
-			return fmt.Errorf("%s %s answered %d, but the OpenAPI document lists no such operation", r.Method, r.URL.Path, status)
+			return fmt.Errorf("%s %s answered %d, but the OpenAPI document lists no such operation: "+
+				"describe the route in apidoc (entity APIs in model.go, other paths in openapi.go)", r.Method, r.URL.Path, status)
 		}
 		route = c.errors
 	}
