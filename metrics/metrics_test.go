@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ordo-fsm/ordo/admin"
 	"github.com/ordo-fsm/ordo/auth"
@@ -20,15 +22,36 @@ import (
 	"github.com/ordo-fsm/ordo/service"
 )
 
+// syncBuffer is a log sink the server writes while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// take returns what was written so far and empties the buffer.
+func (b *syncBuffer) take() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	b.buf.Reset()
+	return s
+}
+
 // server is the API with metrics and a JSON log captured in logs.
-func server(t *testing.T, dsn string) (api, scrape string, logs *bytes.Buffer) {
+func server(t *testing.T, dsn string) (api, scrape string, logs *syncBuffer) {
 	db := testenv.OpenDB(t, dsn)
 	svc := service.New(db, db.Registry())
 	if _, err := admin.CreateTenant(context.Background(), db, svc, "MetCo", "MetCo", "erp", "p"); err != nil {
 		t.Fatal(err)
 	}
 	m := metrics.New(db.Pools())
-	logs = &bytes.Buffer{}
+	logs = &syncBuffer{}
 	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Observer: m,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	api1 := httptest.NewServer(testenv.ValidateResponses(t, testenv.DefaultContract(t), h))
@@ -67,13 +90,20 @@ func TestMetrics(t *testing.T) {
 		do(t, "GET", api+"/api/Jobs(6f0c10c9-1730-4289-8569-ae7f4b8aa4b6)", "erp:p@MetCo")
 		do(t, "GET", api+"/api/Jobs", "erp:wrong@MetCo")
 		do(t, "GET", api+"/help", "")
-		resp, err := http.Get(scrape)
-		if err != nil {
-			t.Fatal(err)
+		// A request is counted once its handler returns, which may be just
+		// after the client has read the answer: scrape until the last shows.
+		var text string
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			resp, err := http.Get(scrape)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if text = string(body); strings.Contains(text, `route="/help",status="200"`) {
+				break
+			}
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		text := string(body)
 		pool := `db_name="writer"`
 		if strings.HasPrefix(dsn, "postgres") {
 			pool = `db_name="pool"`
@@ -104,18 +134,31 @@ func TestMetrics(t *testing.T) {
 // generated, echoed on the response.
 func TestRequestLog(t *testing.T) {
 	api, _, logs := server(t, testenv.SQLite(t))
+	// lines waits for the request's log line: it is written once the
+	// handler returns, which may be just after the client has the answer.
+	var raw string // the lines lines() read last
 	lines := func() []map[string]any {
 		var out []map[string]any
-		for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-			var m map[string]any
-			if err := json.Unmarshal([]byte(l), &m); err != nil {
-				t.Fatalf("log line %q: %v", l, err)
-			}
-			if m["msg"] == "request" {
-				out = append(out, m)
+		raw = ""
+		for deadline := time.Now().Add(5 * time.Second); len(out) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			text := logs.take()
+			raw += text
+			for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+				if l == "" {
+					continue
+				}
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Fatalf("log line %q: %v", l, err)
+				}
+				if m["msg"] == "request" {
+					out = append(out, m)
+				}
 			}
 		}
-		logs.Reset()
+		if len(out) == 0 {
+			t.Fatal("no request log line")
+		}
 		return out
 	}
 
@@ -139,7 +182,7 @@ func TestRequestLog(t *testing.T) {
 	if l["status"] != 401.0 || l["user"] != "intruder" || l["tenant"] != "MetCo" || l["error_code"] != "Unauthorized" {
 		t.Errorf("401 line: %v", l)
 	}
-	if strings.Contains(logs.String(), "guess") {
+	if strings.Contains(raw, "guess") {
 		t.Errorf("a password reached the log")
 	}
 
