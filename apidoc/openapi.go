@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/ordo-fsm/ordo/odata"
 	"github.com/ordo-fsm/ordo/schema"
 )
 
@@ -67,6 +68,11 @@ func OpenAPI(reg *schema.Registry, version string) []byte {
 				o["summary"] = o["summary"].(string) + " (the /{id} form of /" + a.URI + ")"
 			}
 			item[strings.ToLower(a.Method)] = o
+		}
+	}
+	for _, e := range reg.Entities {
+		for _, n := range odata.Navigations(e) {
+			addNavigation(paths, e, n)
 		}
 	}
 	doc := obj{
@@ -338,4 +344,36 @@ func opSuffix(op string) string {
 		return op
 	}
 	return "ById"
+}
+
+// addNavigation documents GET /api/<Controller>({id})/<navigation> (and its
+// /$count when it leads to many rows).
+func addNavigation(paths obj, e *schema.Entity, n *odata.Navigation) {
+	base := "/api/" + e.Controller + "({id})/" + n.Name
+	t := n.Target
+	responses := obj{"default": errorResponse()}
+	params := []obj{param("id")}
+	if n.Many {
+		params = append(params, param("filter"), param("select"), param("expand"), param("orderby"), param("top"),
+			param("skip"), param("count"), param("skiptoken"), param("format"), param("prefer"))
+		responses["200"] = obj{"description": "A page of the " + t.Noun() + " rows of this " + e.Noun(),
+			"content": obj{"application/json": obj{"schema": ref(t.Name + "_list")}}}
+		paths[base+"/$count"] = obj{"get": obj{
+			"tags": []string{e.Controller}, "summary": "The number of " + t.Noun() + " rows of this " + e.Noun() + " matching $filter",
+			"parameters": []obj{param("id"), param("filter")},
+			"responses": obj{"default": errorResponse(), "200": obj{"description": "The number of matching rows",
+				"content": obj{"text/plain": obj{"schema": obj{"type": "string", "pattern": "^[0-9]+$"}}}}},
+		}}
+	} else {
+		params = append(params, param("select"), param("expand"), param("format"))
+		responses["200"] = obj{"description": "The " + t.Noun() + " this " + e.Noun() + " refers to",
+			"content": obj{"application/json": obj{"schema": ref(t.Name)}}}
+		responses["204"] = obj{"description": "This " + e.Noun() + " refers to no " + t.Noun()}
+	}
+	paths[base] = obj{"get": obj{
+		"tags":       []string{e.Controller},
+		"summary":    "Navigation " + n.Name + " of a " + e.Noun(),
+		"parameters": params,
+		"responses":  responses,
+	}}
 }
