@@ -70,6 +70,27 @@ func OpenAPI(reg *schema.Registry, version string) []byte {
 			item[strings.ToLower(a.Method)] = o
 		}
 	}
+	// Routes outside the registry (other issues' work), described loosely.
+	anyObj := obj{"type": "object"}
+	paths["/api/$batch"] = obj{"post": op("Service", "OData $batch: several requests in one (multipart/mixed or JSON)", nil,
+		obj{"200": obj{"description": "The answers", "content": obj{
+			"multipart/mixed":  obj{"schema": obj{"type": "string"}},
+			"application/json": obj{"schema": anyObj},
+		}}, "default": errorResponse()})}
+	for _, c := range []string{"WebhookSubscriptions", "WebhookDeliveries"} {
+		one := obj{"200": obj{"description": "The row", "content": obj{"application/json": obj{"schema": anyObj}}}, "default": errorResponse()}
+		paths["/api/"+c] = obj{
+			"get":  op(c, "Lists "+c, nil, obj{"200": obj{"description": "The rows", "content": obj{"application/json": obj{"schema": anyObj}}}, "default": errorResponse()}),
+			"post": op(c, "Creates one of "+c, nil, obj{"201": obj{"description": "Created", "content": obj{"application/json": obj{"schema": anyObj}}}, "default": errorResponse()}),
+		}
+		paths["/api/"+c+"({id})"] = obj{
+			"parameters": []obj{param("id")},
+			"get":        op(c, "Reads one of "+c, nil, one),
+			"put":        op(c, "Updates one of "+c, nil, one),
+			"patch":      op(c, "Updates one of "+c, nil, one),
+			"delete":     op(c, "Deletes one of "+c, nil, obj{"204": obj{"description": "Deleted"}, "default": errorResponse()}),
+		}
+	}
 	for _, e := range reg.Entities {
 		for _, n := range odata.Navigations(e) {
 			addNavigation(paths, e, n)
