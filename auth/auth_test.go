@@ -56,7 +56,7 @@ func TestCacheFollowsPasswordChanges(t *testing.T) {
 		old := basic("jane@acme.example:old:pass@acme") // domains match case-insensitively
 		for _, a := range []*auth.Authenticator{nodeA, nodeB, nodeA} {
 			p, err := a.Authenticate(ctx, old)
-			if err != nil || p.Username != "jane@acme.example" || p.Domain != "acme" {
+			if err != nil || p.Username != "jane@acme.example" || p.Domain != "Acme" { // the case it was created with
 				t.Fatalf("Authenticate = %+v, %v", p, err)
 			}
 		}

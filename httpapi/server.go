@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/apidoc"
 	"github.com/ordo-fsm/ordo/auth"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/webhook"
@@ -34,6 +35,10 @@ type Config struct {
 	// IdempotencyTTL is how long an Idempotency-Key's response is replayed
 	// (default 24 h).
 	IdempotencyTTL time.Duration
+	// Version is the build's version, shown in the OpenAPI document.
+	Version string
+	// Observer, when set, is told of every answered request (metrics).
+	Observer RequestObserver
 }
 
 // Server serves the API.
@@ -48,11 +53,13 @@ type Server struct {
 
 	idempotencyTTL time.Duration
 	inFlight       inFlightKeys
+	docs           *apidoc.Docs
+	observer       RequestObserver
 }
 
 // New builds a Server.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks}
+	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks, observer: cfg.Observer}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -61,6 +68,10 @@ func New(cfg Config) *Server {
 	}
 	if s.idempotencyTTL = cfg.IdempotencyTTL; s.idempotencyTTL <= 0 {
 		s.idempotencyTTL = DefaultIdempotencyTTL
+	}
+	s.docs = apidoc.New(s.svc.Registry(), cfg.Version)
+	s.docs.NotFound = func(w http.ResponseWriter, r *http.Request, message string) {
+		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "%s", message))
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -73,34 +84,14 @@ func New(cfg Config) *Server {
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.HandleFunc("GET /help", s.docs.ServeIndex)                 // help pages: no credentials
+	s.mux.HandleFunc("GET /help/api/{id}", s.docs.ServeAPI)          // e.g. /help/api/PUT-api-Jobs(id)
+	s.mux.HandleFunc("GET /help/type/{name}", s.docs.ServeType)      // an entity's properties
+	s.mux.HandleFunc("GET "+apidoc.OpenAPIPath, s.docs.ServeOpenAPI) // OpenAPI 3.1, no credentials
 	s.mux.Handle("/api/", s.authenticated(s.idempotent(s.apiRoute)))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "no resource at %s; the API lives under /api/", r.URL.Path))
 	})
-}
-
-// ServeHTTP logs one line per request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("query", r.URL.RawQuery),
-		slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-		slog.Duration("duration", time.Since(start)), slog.String("tenant", rec.tenant))
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status, bytes int
-	tenant        string
-}
-
-func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	n, err := r.ResponseWriter.Write(b)
-	r.bytes += n
-	return n, err
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -132,9 +123,7 @@ func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if rec, ok := w.(*statusRecorder); ok {
-			rec.tenant = p.Domain
-		}
+		notePrincipal(w, p.Domain, p.Username)
 		if err := checkAccept(r); err != nil && !negotiatesItself(r) {
 			s.writeError(w, r, err)
 			return

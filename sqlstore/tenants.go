@@ -10,13 +10,14 @@ import (
 	"github.com/ordo-fsm/ordo"
 )
 
-// Tenant domains are matched case-insensitively: they are stored lower-cased.
+// Tenant domains keep the case they were created with and are matched
+// case-insensitively: lookups compare lower(domain) with normDomain.
 func normDomain(d string) string { return strings.ToLower(strings.TrimSpace(d)) }
 
 // CreateTenant adds a tenant and runs seed inside the same transaction, so a
 // tenant never exists without its system rows.
 func (db *DB) CreateTenant(ctx context.Context, domain, name string, seed func(ordo.Tx) error) (ordo.Tenant, error) {
-	t := ordo.Tenant{Domain: normDomain(domain), Name: name}
+	t := ordo.Tenant{Domain: strings.TrimSpace(domain), Name: name}
 	if t.Domain == "" || strings.ContainsAny(t.Domain, "@: ") {
 		return t, ordo.Errorf(ordo.EInvalid, "tenant domain %q is empty or contains '@', ':' or spaces", domain)
 	}
@@ -26,6 +27,13 @@ func (db *DB) CreateTenant(ctx context.Context, domain, name string, seed func(o
 	}
 	defer sqlTx.Rollback()
 	p := db.dialect.Placeholder
+	var existing string
+	err = sqlTx.QueryRowContext(ctx, "SELECT domain FROM tenant WHERE lower(domain) = "+p(1), normDomain(domain)).Scan(&existing)
+	if err == nil {
+		return t, ordo.Errorf(ordo.EConflict, "tenant %s already exists", existing)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return t, db.mapError(err)
+	}
 	err = sqlTx.QueryRowContext(ctx, "INSERT INTO tenant (domain, name, created_at) VALUES ("+p(1)+", "+p(2)+", "+p(3)+") RETURNING id",
 		t.Domain, name, time.Now().UTC().Format(time.RFC3339)).Scan(&t.ID)
 	if err != nil {
@@ -49,7 +57,7 @@ func (db *DB) CreateTenant(ctx context.Context, domain, name string, seed func(o
 // TenantByDomain finds a tenant.
 func (db *DB) TenantByDomain(ctx context.Context, domain string) (ordo.Tenant, error) {
 	t := ordo.Tenant{}
-	err := db.reader.QueryRowContext(ctx, "SELECT id, domain, name FROM tenant WHERE domain = "+db.dialect.Placeholder(1),
+	err := db.reader.QueryRowContext(ctx, "SELECT id, domain, name FROM tenant WHERE lower(domain) = "+db.dialect.Placeholder(1),
 		normDomain(domain)).Scan(&t.ID, &t.Domain, &t.Name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ordo.Errorf(ordo.ENotFound, "tenant %s not found", domain)
@@ -59,7 +67,7 @@ func (db *DB) TenantByDomain(ctx context.Context, domain string) (ordo.Tenant, e
 
 // Tenants lists every tenant.
 func (db *DB) Tenants(ctx context.Context) ([]ordo.Tenant, error) {
-	rows, err := db.reader.QueryContext(ctx, "SELECT id, domain, name FROM tenant ORDER BY domain")
+	rows, err := db.reader.QueryContext(ctx, "SELECT id, domain, name FROM tenant ORDER BY lower(domain), id")
 	if err != nil {
 		return nil, db.mapError(err)
 	}
@@ -99,7 +107,7 @@ func (db *DB) CredentialByLogin(ctx context.Context, domain, username string) (C
 	p := db.dialect.Placeholder
 	err := db.reader.QueryRowContext(ctx, `SELECT c.id, c.tenant_id, t.domain, c.username, c.password_hash
 		FROM credential c JOIN tenant t ON t.id = c.tenant_id
-		WHERE t.domain = `+p(1)+` AND c.username = `+p(2), normDomain(domain), username).
+		WHERE lower(t.domain) = `+p(1)+` AND c.username = `+p(2), normDomain(domain), username).
 		Scan(&c.ID, &c.TenantID, &c.Domain, &c.Username, &c.PasswordHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ordo.Errorf(ordo.EUnauthorized, "unknown user")

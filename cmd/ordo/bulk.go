@@ -40,14 +40,14 @@ func (f *entityFlags) resolve(ctx context.Context, db *sqlstore.DB) (int64, *sch
 
 func parseEntityFlags(name string, args []string, extra func(*entityFlags, *flag.FlagSet)) (*entityFlags, error) {
 	var f entityFlags
-	fs := newFlags(name, &f.dbFlags)
+	fs := newFlags(name, "--domain D --entity E [flags]", "See ordo --help.", &f.dbFlags, os.Stdout)
 	fs.StringVar(&f.domain, "domain", "", "tenant domain (required)")
 	fs.StringVar(&f.entity, "entity", "", "entity, as named in the API: Jobs, Project, ... (required)")
 	fs.StringVar(&f.format, "format", "", "jsonl or csv (default: from the file name, else jsonl)")
 	if extra != nil {
-		extra(&f, fs)
+		extra(&f, fs.FlagSet)
 	}
-	return &f, fs.Parse(args)
+	return &f, fs.parse(args)
 }
 
 func formatOf(flag, file string) string {

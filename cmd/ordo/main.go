@@ -8,12 +8,13 @@
 //	ordo export --domain D --entity E [--format jsonl|csv] [--out FILE]
 //	ordo import --domain D --entity E --file FILE [--format jsonl|csv] [--batch N]
 //	ordo copy --from DB --to DB [--force]
+//	ordo backup --to FILE
+//	ordo --version
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"github.com/ordo-fsm/ordo/auth"
 	"github.com/ordo-fsm/ordo/demo"
 	"github.com/ordo-fsm/ordo/httpapi"
+	"github.com/ordo-fsm/ordo/metrics"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/sqlstore"
 	"github.com/ordo-fsm/ordo/webhook"
@@ -36,7 +38,7 @@ import (
 const usage = `ordo: the Ordo work-order API
 
 Usage:
-  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h]
+  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h] [--metrics-addr HOST:PORT]
   ordo migrate [--db PATH|URL]
   ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
   ordo tenant list [--db ...]
@@ -44,26 +46,65 @@ Usage:
   ordo export --domain D --entity Jobs [--format jsonl|csv] [--out FILE] [--db ...]
   ordo import --domain D --entity Jobs --file FILE [--format jsonl|csv] [--batch 500] [--rejects FILE] [--db ...]
   ordo copy   --from ./ordo.db --to postgres://... [--force]
+  ordo backup --to FILE [--db ...]
+  ordo --version
 
 --db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
+Every command takes --help.
+`
+
+const tenantUsage = `Usage:
+  ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
+  ordo tenant list [--db ...]
+`
+
+const userUsage = `Usage:
+  ordo user add --domain D --user U --password P [--db ...]
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var ue *usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "ordo:", err)
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "ordo:", err)
 		os.Exit(1)
 	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+		return usagef("no command given")
 	}
 	cmd, args := args[0], args[1:]
-	if (cmd == "tenant" || cmd == "user") && len(args) > 0 {
+	if group := map[string]string{"tenant": tenantUsage, "user": userUsage}[cmd]; group != "" {
+		switch {
+		case len(args) == 0:
+			fmt.Fprint(stderr, group)
+			return usagef("%s: which %s command?", cmd, cmd)
+		case isHelp(args[0]):
+			fmt.Fprint(stdout, group)
+			return nil
+		}
 		cmd, args = cmd+" "+args[0], args[1:]
 	}
 	switch cmd {
@@ -83,12 +124,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importCmd(ctx, args, stdout, stderr)
 	case "copy":
 		return copyCmd(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
+	case "backup":
+		return backup(ctx, args, stdout)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usagef("unknown command %q", cmd)
 }
 
 func envOr(name, def string) string {
@@ -102,13 +148,14 @@ func envOr(name, def string) string {
 type dbFlags struct {
 	dsn      string
 	maxConns int
+	existing bool // the command reads: a missing SQLite file is an error, not a new database
 }
 
-func newFlags(name string, f *dbFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.StringVar(&f.dsn, "db", envOr("ORDO_DB", "./ordo.db"), "SQLite file or postgres:// URL (env ORDO_DB)")
-	fs.IntVar(&f.maxConns, "max-conns", 16, "database connection pool size")
-	return fs
+func newFlags(name, synopsis, about string, f *dbFlags, stdout io.Writer) *command {
+	c := newCommand(name, synopsis, about, stdout)
+	c.StringVar(&f.dsn, "db", envOr("ORDO_DB", "./ordo.db"), "SQLite file or postgres:// URL (env ORDO_DB)")
+	c.IntVar(&f.maxConns, "max-conns", 16, "database connection pool size")
+	return c
 }
 
 // quiet is the logger of the administrative commands: their output is the answer.
@@ -116,26 +163,32 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // open opens and migrates the database.
 func (f *dbFlags) open(ctx context.Context, log *slog.Logger) (*sqlstore.DB, error) {
+	if f.existing {
+		if err := mustExist(f.dsn); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sqlstore.Open(ctx, f.dsn, sqlstore.Options{MaxConns: f.maxConns, Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open %s: %w", describe(f.dsn), err)
 	}
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("open %s: migrate: %w", describe(f.dsn), err)
 	}
 	return db, nil
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f dbFlags
-	fs := newFlags("serve", &f)
+	fs := newFlags("serve", "[flags]", "Runs the API (help pages at /help), creating and migrating the database if needed.", &f, stdout)
 	addr := fs.String("addr", envOr("ORDO_ADDR", "127.0.0.1:8080"), "listen address (env ORDO_ADDR)")
 	withDemo := fs.Bool("demo", false, "on an empty database, create tenant DEMO with demo data")
 	retention := fs.Duration("change-retention", 30*24*time.Hour, "how long the change log keeps entries (delta links and webhooks reach back that far)")
 	allowPrivate := fs.Bool("webhook-allow-private", false, "let webhook subscriptions reach loopback, private and link-local addresses (tests, closed networks)")
 	idemTTL := fs.Duration("idempotency-ttl", httpapi.DefaultIdempotencyTTL, "how long a response to an Idempotency-Key is kept for replay")
-	if err := fs.Parse(args); err != nil {
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this separate address (off when empty)")
+	if err := fs.parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -160,12 +213,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	worker := &webhook.Worker{DB: db, Service: svc, Client: webhook.NewClient(*allowPrivate), Log: log}
 	go worker.Run(ctx)
 	go db.PruneIdempotencyKeysEvery(ctx, *idemTTL, 10*time.Minute)
+	var observer httpapi.RequestObserver
+	if *metricsAddr != "" {
+		m := metrics.New(db.Pools())
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", mln.Addr())
+		observer = m
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, Webhooks: hooks, IdempotencyTTL: *idemTTL}),
+		Handler: httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, Webhooks: hooks, IdempotencyTTL: *idemTTL,
+			Version: version(), Observer: observer}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -194,18 +261,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func describe(dsn string) string {
-	if sqlstore.IsPostgres(dsn) {
-		return "PostgreSQL"
-	}
-	return "SQLite " + dsn
-}
-
 // withDB parses the shared flags of a command without flags of its own and
 // runs fn on the database.
-func withDB(ctx context.Context, name string, args []string, fn func(db *sqlstore.DB) error) error {
-	var f dbFlags
-	if err := newFlags(name, &f).Parse(args); err != nil {
+func withDB(ctx context.Context, name, about string, existing bool, args []string, stdout io.Writer, fn func(db *sqlstore.DB) error) error {
+	f := dbFlags{existing: existing}
+	if err := newFlags(name, "[--db PATH|URL]", about, &f, stdout).parse(args); err != nil {
 		return err
 	}
 	return f.run(ctx, fn)
@@ -222,7 +282,7 @@ func (f *dbFlags) run(ctx context.Context, fn func(db *sqlstore.DB) error) error
 }
 
 func migrate(ctx context.Context, args []string, stdout io.Writer) error {
-	return withDB(ctx, "migrate", args, func(db *sqlstore.DB) error {
+	return withDB(ctx, "migrate", "Creates the database if needed and brings its schema to this version.", false, args, stdout, func(db *sqlstore.DB) error {
 		return printVersion(ctx, db, stdout)
 	})
 }
@@ -241,26 +301,27 @@ type userFlags struct {
 	domain, user, password, name string
 }
 
-func parseUserFlags(name string, args []string, withName bool) (*userFlags, error) {
+func parseUserFlags(name, about string, args []string, withName bool, stdout io.Writer) (*userFlags, error) {
 	var f userFlags
-	fs := newFlags(name, &f.dbFlags)
+	f.existing = !withName // tenant add may start a new database; user add needs one with the tenant
+	fs := newFlags(name, "--domain D --user U --password P", about, &f.dbFlags, stdout)
 	fs.StringVar(&f.domain, "domain", "", "tenant domain (required)")
 	fs.StringVar(&f.user, "user", "", "API user name (required)")
 	fs.StringVar(&f.password, "password", "", "API user password (required)")
 	if withName {
 		fs.StringVar(&f.name, "name", "", "tenant display name")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.parse(args); err != nil {
 		return nil, err
 	}
 	if f.domain == "" || f.user == "" || f.password == "" {
-		return nil, errors.New("--domain, --user and --password are required")
+		return nil, usagef("%s: --domain, --user and --password are required", name)
 	}
 	return &f, nil
 }
 
 func tenantAdd(ctx context.Context, args []string, stdout io.Writer) error {
-	f, err := parseUserFlags("tenant add", args, true)
+	f, err := parseUserFlags("tenant add", "Creates a tenant with its system rows and its first API user.", args, true, stdout)
 	if err != nil {
 		return err
 	}
@@ -275,7 +336,7 @@ func tenantAdd(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func tenantList(ctx context.Context, args []string, stdout io.Writer) error {
-	return withDB(ctx, "tenant list", args, func(db *sqlstore.DB) error {
+	return withDB(ctx, "tenant list", "Lists the tenants: id, domain, name.", true, args, stdout, func(db *sqlstore.DB) error {
 		ts, err := db.Tenants(ctx)
 		if err != nil {
 			return err
@@ -288,7 +349,7 @@ func tenantList(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func userAdd(ctx context.Context, args []string, stdout io.Writer) error {
-	f, err := parseUserFlags("user add", args, false)
+	f, err := parseUserFlags("user add", "Adds an API user to a tenant, or replaces the password of an existing one.", args, false, stdout)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func TestAdminCommands(t *testing.T) {
 		db := "--db=" + dsn
 		runCmd(t, "tenant", "add", db, "--domain", "ACME", "--user", "erp", "--password", "p1", "--name", "Acme Lifts")
 		runCmd(t, "user", "add", db, "--domain", "acme", "--user", "planner@acme.example", "--password", "p2")
-		if out := runCmd(t, "tenant", "list", db); !strings.Contains(out, "acme\tAcme Lifts") {
+		if out := runCmd(t, "tenant", "list", db); !strings.Contains(out, "ACME\tAcme Lifts") {
 			t.Errorf("tenant list: %q", out)
 		}
 		if out := runCmd(t, "migrate", db); !strings.Contains(out, "schema is at version ") {
@@ -174,7 +174,7 @@ func TestDatabaseFromEnvironment(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		t.Setenv("ORDO_DB", dsn)
 		runCmd(t, "tenant", "add", "--domain", "ENVCO", "--user", "u", "--password", "p")
-		if out := runCmd(t, "tenant", "list", "--db", dsn); !strings.Contains(out, "envco") {
+		if out := runCmd(t, "tenant", "list", "--db", dsn); !strings.Contains(out, "ENVCO") {
 			t.Errorf("the tenant created through ORDO_DB is not in %s: %q", dsn, out)
 		}
 		t.Setenv("ORDO_ADDR", "127.0.0.1:0")

@@ -80,7 +80,8 @@ func NewServerWith(t testing.TB, dsn string, opt sqlstore.Options) *Server {
 	svc := service.New(db, db.Registry())
 	hooks := &webhook.Manager{DB: db, Registry: db.Registry(), AllowPrivate: true}
 	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20, Webhooks: hooks})
-	ts := httptest.NewServer(h)
+	// Every response of every suite is checked against the OpenAPI document.
+	ts := httptest.NewServer(ValidateResponses(t, DefaultContract(t), h))
 	t.Cleanup(ts.Close)
 	return &Server{URL: ts.URL, DB: db, Service: svc, HTTP: ts, Webhooks: hooks}
 }
