@@ -274,11 +274,12 @@ func TestGrowthGuard(t *testing.T) {
 		const k = 41
 		check := func(what string, a *growthEnv, sa growthScenario, b *growthEnv, sb growthScenario) {
 			t.Helper()
-			// The best of three rounds of alternating requests: a scan shows
-			// in every round, a noisy neighbour on the machine in one.
+			// The best of at least three rounds of alternating requests (up
+			// to six while the bound is not met): a scan shows in every
+			// round, a noisy neighbour on the machine in some.
 			var ra, rb time.Duration
 			ratio := 0.0
-			for round := 0; round < 3; round++ {
+			for round := 0; round < 3 || (ratio > 2 && round < 6); round++ {
 				pa, pb := compare(t, a, sa, b, sb, round*k, k)
 				if r := float64(pb) / float64(pa); round == 0 || r < ratio {
 					ratio, ra, rb = r, pa, pb
