@@ -107,16 +107,6 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, []byte(`{"status":"up"}`))
 }
 
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
-		s.writeError(w, r, ordo.Errorf(ordo.EUnavailable, "the database is unavailable"))
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, []byte(`{"status":"ready"}`))
-}
-
 type principalKey struct{}
 
 func principal(ctx context.Context) ordo.Principal {
