@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -64,7 +65,10 @@ func New(db *sqlstore.DB) *Authenticator {
 }
 
 // ParseBasic splits an Authorization header into user, password and domain:
-// the domain follows the LAST @, the password the FIRST colon.
+// the domain follows the LAST @, the password the FIRST colon. Credentials
+// holding a NUL or invalid UTF-8, or a domain with spaces around it, are not
+// credentials (401): the domain must match a tenant's exactly, apart from
+// letter case.
 func ParseBasic(header string) (user, password, domain string, ok bool) {
 	const prefix = "Basic "
 	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
@@ -81,7 +85,7 @@ func ParseBasic(header string) (user, password, domain string, ok bool) {
 	}
 	s, domain = s[:at], s[at+1:]
 	user, password, ok = strings.Cut(s, ":")
-	if !ok || user == "" || domain == "" {
+	if !ok || user == "" || domain == "" || !plausible(user, password, domain) {
 		return "", "", "", false
 	}
 	return user, password, domain, true
@@ -133,4 +137,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (ordo.P
 	a.cache[k] = cached{principal: p, hash: cred.PasswordHash}
 	a.mu.Unlock()
 	return p, nil
+}
+
+// plausible refuses what no stored credential can match, before any lookup:
+// text PostgreSQL cannot even compare (NUL, invalid UTF-8) and a domain with
+// surrounding white space (no trimming: "u:p@ ACME" is not ACME).
+func plausible(user, password, domain string) bool {
+	for _, s := range [...]string{user, password, domain} {
+		if schema.CheckText(s) != "" {
+			return false
+		}
+	}
+	return domain == strings.TrimSpace(domain)
 }

@@ -129,6 +129,10 @@ func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := checkURLText(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
@@ -201,7 +205,7 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 		s.handleChangeToVirtualStatus(w, r)
 		return
 	}
-	id, err := parseKey(key)
+	id, err := parseKey(key, strings.HasSuffix(rest, ")"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
