@@ -117,7 +117,7 @@ func principal(ctx context.Context) ordo.Principal {
 // authenticated requires Basic credentials and puts the principal in the context.
 func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		p, err := s.auth.AuthenticateFrom(r.Context(), r.Header.Get("Authorization"), clientAddr(r))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
