@@ -155,7 +155,9 @@ type window struct {
 // all left the window are dropped.
 const maxKeys = 100_000
 
-func newWindow(span time.Duration) *window { return &window{span: span, keys: map[string][]time.Time{}} }
+func newWindow(span time.Duration) *window {
+	return &window{span: span, keys: map[string][]time.Time{}}
+}
 
 // count returns the events of key within the window and how long until the
 // oldest of them leaves it.
