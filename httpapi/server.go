@@ -34,17 +34,20 @@ type Config struct {
 	// IdempotencyTTL is how long an Idempotency-Key's response is replayed
 	// (default 24 h).
 	IdempotencyTTL time.Duration
+	// Admission bounds each tenant's requests in flight (admission.go).
+	Admission Admission
 }
 
 // Server serves the API.
 type Server struct {
-	svc     *service.Service
-	auth    *auth.Authenticator
-	db      Pinger
-	log     *slog.Logger
-	maxBody int64
-	mux     *http.ServeMux
-	hooks   *webhook.Manager
+	svc       *service.Service
+	auth      *auth.Authenticator
+	db        Pinger
+	log       *slog.Logger
+	maxBody   int64
+	admission *admission
+	mux       *http.ServeMux
+	hooks     *webhook.Manager
 
 	idempotencyTTL time.Duration
 	inFlight       inFlightKeys
@@ -52,7 +55,8 @@ type Server struct {
 
 // New builds a Server.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks}
+	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks,
+		admission: newAdmission(cfg.Admission)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -84,6 +88,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rec, r)
+	if rec.writeErr != nil { // a slow reader past the write deadline, or a client gone
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "response cut",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("tenant", rec.tenant),
+			slog.String("client", r.RemoteAddr), slog.Int("bytes", rec.bytes), slog.Any("err", rec.writeErr))
+	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("query", r.URL.RawQuery),
 		slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
@@ -94,12 +103,16 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status, bytes int
 	tenant        string
+	writeErr      error // the first failed write
 }
 
 func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += n
+	if err != nil && r.writeErr == nil {
+		r.writeErr = err
+	}
 	return n, err
 }
 
@@ -133,6 +146,12 @@ func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		release, err := s.admission.admit(r.Context(), w, p.TenantID) // per-tenant fairness (admission.go)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer release()
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }

@@ -17,8 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -36,7 +34,7 @@ import (
 const usage = `ordo: the Ordo work-order API
 
 Usage:
-  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h]
+  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h] [limits]
   ordo migrate [--db PATH|URL]
   ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
   ordo tenant list [--db ...]
@@ -46,6 +44,10 @@ Usage:
   ordo copy   --from ./ordo.db --to postgres://... [--force]
 
 --db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
+Limits of ordo serve (docs/operations.md): --tenant-max-inflight, --tenant-queue,
+--tenant-queue-wait, --tenant-rate, --tenant-burst, --max-http-conns,
+--write-timeout, --login-window, --login-max-failures-user,
+--login-max-failures-addr, --login-max-verifications; ordo serve -h lists them.
 `
 
 func main() {
@@ -135,6 +137,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	retention := fs.Duration("change-retention", 30*24*time.Hour, "how long the change log keeps entries (delta links and webhooks reach back that far)")
 	allowPrivate := fs.Bool("webhook-allow-private", false, "let webhook subscriptions reach loopback, private and link-local addresses (tests, closed networks)")
 	idemTTL := fs.Duration("idempotency-ttl", httpapi.DefaultIdempotencyTTL, "how long a response to an Idempotency-Key is kept for replay")
+	lim := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -160,16 +163,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	worker := &webhook.Worker{DB: db, Service: svc, Client: webhook.NewClient(*allowPrivate), Log: log}
 	go worker.Run(ctx)
 	go db.PruneIdempotencyKeysEvery(ctx, *idemTTL, 10*time.Minute)
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := httpapi.Listen(*addr, lim.net)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, Webhooks: hooks, IdempotencyTTL: *idemTTL}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	authn := auth.New(db)
+	lim.login.Logger = log
+	authn.SetLimits(lim.login)
+	handler := httpapi.New(httpapi.Config{Service: svc, Auth: authn, DB: db, Logger: log, Webhooks: hooks, IdempotencyTTL: *idemTTL,
+		Admission: lim.admission(f.maxConns)})
+	srv := httpapi.HTTPServer(handler, lim.net, log)
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Ordo is serving %s on %s\n", describe(f.dsn), url)
 	if *withDemo {
