@@ -20,8 +20,10 @@ type serveLimits struct {
 func limitFlags(fs *flag.FlagSet) *serveLimits {
 	l := &serveLimits{}
 	fs.IntVar(&l.adm.MaxInFlight, "tenant-max-inflight", 0,
-		"requests of one tenant running at once (default half the CPUs, at least 1, at most half of --max-conns)")
-	fs.IntVar(&l.adm.QueueLength, "tenant-queue", 0, "requests of one tenant waiting for a slot before 429 (default 2 × --tenant-max-inflight; -1: none)")
+		"requests of one tenant running at once while other tenants are active (default half the CPUs, at least 1, at most half of --max-conns)")
+	fs.IntVar(&l.adm.MaxInFlightAlone, "tenant-max-inflight-alone", 0,
+		"requests of a tenant running at once while no other tenant is active (default 2 × CPUs, at least 4, at most --max-conns)")
+	fs.IntVar(&l.adm.QueueLength, "tenant-queue", 64, "requests of one tenant waiting for a slot before 429 (-1: none)")
 	fs.DurationVar(&l.adm.QueueWait, "tenant-queue-wait", 2*time.Second, "longest wait for a slot before 429")
 	fs.Float64Var(&l.adm.Rate, "tenant-rate", 0, "requests per second per tenant, token bucket with RateLimit-* headers (0: off)")
 	fs.IntVar(&l.adm.Burst, "tenant-burst", 0, "token bucket size of --tenant-rate (default: the rate, rounded up)")
@@ -34,12 +36,16 @@ func limitFlags(fs *flag.FlagSet) *serveLimits {
 	return l
 }
 
-// admission fills the per-tenant default: in flight requests hold database
-// connections, so one tenant gets at most half of the pool.
+// admission fills the per-tenant defaults: requests in flight hold database
+// connections, so a tenant gets at most half of the pool while others are
+// active, and at most the pool alone.
 func (l *serveLimits) admission(poolSize int) httpapi.Admission {
 	a := l.adm
 	if a.MaxInFlight <= 0 {
 		a.MaxInFlight = min(httpapi.DefaultMaxInFlight(), max(poolSize/2, 1))
+	}
+	if a.MaxInFlightAlone <= 0 {
+		a.MaxInFlightAlone = min(httpapi.DefaultMaxInFlightAlone(), max(poolSize, 1))
 	}
 	return a
 }

@@ -44,7 +44,8 @@ Usage:
   ordo copy   --from ./ordo.db --to postgres://... [--force]
 
 --db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
-Limits of ordo serve (docs/operations.md): --tenant-max-inflight, --tenant-queue,
+Limits of ordo serve (docs/operations.md): --tenant-max-inflight,
+--tenant-max-inflight-alone, --tenant-queue,
 --tenant-queue-wait, --tenant-rate, --tenant-burst, --max-http-conns,
 --write-timeout, --login-window, --login-max-failures-user,
 --login-max-failures-addr, --login-max-verifications; ordo serve -h lists them.
