@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
 )
 
@@ -46,13 +45,27 @@ func (v *treeValidation) object(e *schema.Entity, body map[string]any, path stri
 	if depth >= maxEmbedDepth {
 		return // save reports the depth
 	}
-	if _, err := parseBody(e, body, path); err != nil {
-		if oe, ok := err.(*ordo.Error); ok {
-			*errs = append(*errs, oe.Details...)
-		}
-	}
 	for name, raw := range body {
+		if f, isField := e.Field(name); isField {
+			// parseBody's checks, without building the record.
+			if f.ReadOnly {
+				continue
+			}
+			if _, err := f.Parse(raw); err != nil {
+				code := "InvalidValue"
+				if _, tooLong := err.(*schema.LengthError); tooLong {
+					code = "MaxLength"
+				}
+				errs.add(code, path+name, "%s%s", path, err.Error())
+			}
+			continue
+		}
 		if raw == nil {
+			if _, ok := e.EmbeddedRef(name); !ok {
+				if _, ok := e.List(name); !ok {
+					errs.add("UnknownField", path+name, "%s%s is not a field of %s", path, name, e.Name)
+				}
+			}
 			continue
 		}
 		if ref, ok := e.EmbeddedRef(name); ok {
@@ -66,6 +79,7 @@ func (v *treeValidation) object(e *schema.Entity, body map[string]any, path stri
 		}
 		l, ok := e.List(name)
 		if !ok {
+			errs.add("UnknownField", path+name, "%s%s is not a field of %s", path, name, e.Name)
 			continue
 		}
 		items, isList := raw.([]any)
