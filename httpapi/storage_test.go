@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +13,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/ordo-fsm/ordo/auth"
+	"github.com/ordo-fsm/ordo/httpapi"
 	"github.com/ordo-fsm/ordo/internal/testenv"
+	"github.com/ordo-fsm/ordo/service"
+	"github.com/ordo-fsm/ordo/sqlstore"
 )
 
 // TestFullDiskSQLite fills a small tmpfs under a real SQLite database: writes
@@ -29,8 +35,8 @@ func TestFullDiskSQLite(t *testing.T) {
 	// Registered first, so it runs after the server and the database closed.
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 
-	srv := testenv.NewServer(t, filepath.Join(dir, "ordo.db"))
-	c := srv.Tenant(t, "ACME")
+	var logs syncBuffer
+	c := loggedServer(t, filepath.Join(dir, "ordo.db"), &logs).Tenant(t, "ACME")
 	company := c.Must(201, "POST", "/api/Company", map[string]any{"code": "C0", "name": "Before"})["id"].(string)
 	c.Must(200, "GET", "/readyz", nil)
 
@@ -72,7 +78,30 @@ func TestFullDiskSQLite(t *testing.T) {
 		t.Fatalf("/readyz after freeing space: %d %s", r.Status, r.Raw)
 	}
 	c.Must(201, "POST", "/api/Company", map[string]any{"code": "AFTER", "name": "After"})
+	for _, line := range []string{`"level":"ERROR","msg":"database refuses writes","code":"StorageFull"`, `"msg":"database accepts writes again"`} {
+		if !strings.Contains(logs.String(), line) {
+			t.Errorf("log lacks %s:\n%s", line, logs.String())
+		}
+	}
+}
 
+// loggedServer is testenv.NewServer with the database's log (where storage
+// failures are reported) going to logs.
+func loggedServer(t *testing.T, dsn string, logs *syncBuffer) *testenv.Server {
+	t.Helper()
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	db, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(db, db.Registry())
+	ts := httptest.NewServer(httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: testenv.Quiet}))
+	t.Cleanup(ts.Close)
+	return &testenv.Server{URL: ts.URL, DB: db, Service: svc, HTTP: ts}
 }
 
 // fillDisk writes path until the file system is full.
@@ -101,8 +130,8 @@ func fillDisk(t *testing.T, path string) {
 // recovery once the cause is gone, without a restart.
 func TestStorageErrorsPostgres(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	srv := testenv.NewServer(t, dsn)
-	c := srv.Tenant(t, "ACME")
+	var logs syncBuffer
+	c := loggedServer(t, dsn, &logs).Tenant(t, "ACME")
 	company := c.Must(201, "POST", "/api/Company", map[string]any{"code": "C0", "name": "Before"})["id"].(string)
 	raw := testenv.RawDB(t, dsn)
 	ctx := context.Background()
@@ -120,9 +149,15 @@ func TestStorageErrorsPostgres(t *testing.T) {
 			for _, table := range []string{"company", "ordo_write_probe"} {
 				exec(`CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON ` + table + ` FOR EACH ROW EXECUTE FUNCTION refuse_write()`)
 			}
-			r := c.Do("PUT", "/api/Company("+company+")", map[string]any{"name": "During"})
-			if r.Status != 503 || r.ErrorCode() != tc.code || r.Header.Get("Retry-After") != "30" {
-				t.Fatalf("write: %d %s Retry-After %q", r.Status, r.Raw, r.Header.Get("Retry-After"))
+			for i := 0; i < 5; i++ {
+				r := c.Do("PUT", "/api/Company("+company+")", map[string]any{"name": "During"})
+				if r.Status != 503 || r.ErrorCode() != tc.code || r.Header.Get("Retry-After") != "30" {
+					t.Fatalf("write: %d %s Retry-After %q", r.Status, r.Raw, r.Header.Get("Retry-After"))
+				}
+			}
+			// Five failures, one ERROR line (rate-limited).
+			if n := strings.Count(logs.String(), `"msg":"database refuses writes","code":"`+tc.code+`"`); n != 1 {
+				t.Fatalf("%d ERROR lines for 5 failures; log:\n%s", n, logs.String())
 			}
 			if got := c.Must(200, "GET", "/api/Company("+company+")", nil)["name"]; got != "Before" {
 				t.Fatalf("name after a refused update: %v", got)
@@ -135,6 +170,9 @@ func TestStorageErrorsPostgres(t *testing.T) {
 			}
 			if r := c.Do("GET", "/readyz", nil); r.Status != 200 {
 				t.Fatalf("/readyz after recovery: %d %s", r.Status, r.Raw)
+			}
+			if !strings.Contains(logs.String(), `"database accepts writes again","after":"`+tc.code+`"`) {
+				t.Fatalf("recovery not logged:\n%s", logs.String())
 			}
 			c.Must(200, "PUT", "/api/Company("+company+")", map[string]any{"name": "Before"})
 		})
