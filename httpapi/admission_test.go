@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,18 +18,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/httpapi"
 	"github.com/ordo-fsm/ordo/internal/testenv"
 )
 
-// seedJobs gives c n jobs with long texts, so a page of 100 is heavy.
-func seedJobs(t *testing.T, c *testenv.Client, n int) {
+// seedJobs gives c's tenant n jobs with long texts, so a page of 100 is
+// heavy; written in bulk, since only their reading is measured.
+func seedJobs(t *testing.T, srv *testenv.Server, c *testenv.Client, n int) {
 	t.Helper()
-	f := newFixture(t, c)
 	long := strings.Repeat("lorem ipsum ", 300)
-	for i := 0; i < n; i++ {
-		c.Must(201, "POST", "/api/Jobs", map[string]any{"reference_back_office": fmt.Sprintf("H%d", i), "name": "Heavy",
-			"project_id": f.project, "job_type_id": f.jobType, "job_status_code": "Open", "description": long})
+	recs := make([]ordo.Record, n)
+	for i := range recs {
+		recs[i] = ordo.Record{"id": uuid.NewString(), "id2": int64(i + 1), "reference_back_office": fmt.Sprintf("H%d", i),
+			"name": "Heavy", "description": long}
+	}
+	if err := srv.DB.BulkInsert(context.Background(), c.Tenant.ID, srv.DB.Registry().MustEntity("jobs"), recs); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -53,7 +60,7 @@ func TestTenantFairness(t *testing.T) {
 			srv := testenv.NewServerConfig(t, dsn, func(c *httpapi.Config) { c.Admission = adm })
 			flood := srv.Tenant(t, "FLOOD"+name)
 			calm := srv.Tenant(t, "CALM"+name)
-			seedJobs(t, flood, 120)
+			seedJobs(t, srv, flood, 120)
 			company := calm.Must(201, "POST", "/api/Company", map[string]any{"code": "C", "name": "Calm"})["id"].(string)
 
 			measure := func(d time.Duration) (p50, p99, worst time.Duration, n int) {
@@ -156,7 +163,7 @@ func TestAdmissionRefuses(t *testing.T) {
 		})
 		busy := srv.Tenant(t, "BUSY")
 		calm := srv.Tenant(t, "CALM")
-		seedJobs(t, busy, 30)
+		seedJobs(t, srv, busy, 30)
 		statuses := make(chan *testenv.Response, 16)
 		var wg sync.WaitGroup
 		for i := 0; i < 16; i++ {
@@ -211,7 +218,7 @@ func TestSlowReaderCut(t *testing.T) {
 		log := slog.New(slog.NewJSONHandler(&logs, nil))
 		seed := testenv.NewServerConfig(t, dsn, func(c *httpapi.Config) { c.Logger = log })
 		c := seed.Tenant(t, "ACME")
-		seedJobs(t, c, 100)
+		seedJobs(t, seed, c, 100)
 
 		limits := httpapi.NetLimits{MaxConns: 2, WriteTimeout: 300 * time.Millisecond}
 		ln, err := httpapi.Listen("127.0.0.1:0", limits)
