@@ -5,6 +5,7 @@ package ordo
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error independently of the transport. The HTTP layer maps
@@ -25,6 +26,9 @@ const (
 	ENotAcceptable Code = "NotAcceptable"
 	EGone          Code = "Gone"               // e.g. a delta token older than the change log's retention
 	EUnavailable   Code = "ServiceUnavailable" // the database cannot be reached
+	EStorageFull   Code = "StorageFull"        // the database's disk is full: writes fail, reads work
+	EReadOnly      Code = "StorageReadOnly"    // the database refuses writes (read-only file, replica, ...)
+	ETooMany       Code = "TooManyRequests"    // a rate or concurrency limit: retry after Retry-After
 	EInternal      Code = "InternalError"
 )
 
@@ -40,6 +44,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Details []Detail
+	// RetryAfter, when positive, tells the client when to retry (the
+	// Retry-After header of a 429 or 503).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -40,10 +41,11 @@ var dummyHash = sync.OnceValue(func() []byte {
 // the one that was verified, so a changed or removed password stops working
 // on every node at the next request.
 type Authenticator struct {
-	db    *sqlstore.DB
-	key   []byte
-	mu    sync.Mutex
-	cache map[[32]byte]cached
+	db       *sqlstore.DB
+	key      []byte
+	mu       sync.Mutex
+	cache    map[[32]byte]cached
+	throttle *throttle // failed-login limits (throttle.go)
 }
 
 type cached struct {
@@ -60,11 +62,17 @@ func New(db *sqlstore.DB) *Authenticator {
 	if _, err := rand.Read(key); err != nil {
 		panic(err)
 	}
-	return &Authenticator{db: db, key: key, cache: map[[32]byte]cached{}}
+	return &Authenticator{db: db, key: key, cache: map[[32]byte]cached{}, throttle: newThrottle(Limits{})}
 }
 
+// SetLimits replaces the failed-login limits (before serving).
+func (a *Authenticator) SetLimits(l Limits) { a.throttle = newThrottle(l) }
+
 // ParseBasic splits an Authorization header into user, password and domain:
-// the domain follows the LAST @, the password the FIRST colon.
+// the domain follows the LAST @, the password the FIRST colon. Credentials
+// holding a NUL or invalid UTF-8, or a domain with spaces around it, are not
+// credentials (401): the domain must match a tenant's exactly, apart from
+// letter case.
 func ParseBasic(header string) (user, password, domain string, ok bool) {
 	const prefix = "Basic "
 	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
@@ -81,14 +89,22 @@ func ParseBasic(header string) (user, password, domain string, ok bool) {
 	}
 	s, domain = s[:at], s[at+1:]
 	user, password, ok = strings.Cut(s, ":")
-	if !ok || user == "" || domain == "" {
+	if !ok || user == "" || domain == "" || !plausible(user, password, domain) {
 		return "", "", "", false
 	}
 	return user, password, domain, true
 }
 
-// Authenticate checks an Authorization header.
+// Authenticate checks an Authorization header, without counting failures
+// per client address.
 func (a *Authenticator) Authenticate(ctx context.Context, header string) (ordo.Principal, error) {
+	return a.AuthenticateFrom(ctx, header, "")
+}
+
+// AuthenticateFrom checks an Authorization header sent from client address
+// addr. Failed attempts are counted and, past the limits, refused with
+// ETooMany before any password hash is computed (see throttle).
+func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr string) (ordo.Principal, error) {
 	user, password, domain, ok := ParseBasic(header)
 	if !ok {
 		return ordo.Principal{}, ordo.Errorf(ordo.EUnauthorized, "send HTTP Basic credentials as user:password@domain")
@@ -113,18 +129,17 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (ordo.P
 		delete(a.cache, k)
 		a.mu.Unlock()
 	}
-	cred, err := a.db.CredentialByLogin(ctx, domain, user)
+	if err := a.throttle.admit(ctx, domain, user, addr); err != nil {
+		return ordo.Principal{}, err
+	}
+	cred, err := a.verify(ctx, user, password, domain)
 	if err != nil {
 		if ordo.IsCode(err, ordo.EUnauthorized) {
-			// Pay a hash anyway, so timing does not tell unknown users apart.
-			bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-			return ordo.Principal{}, ordo.Errorf(ordo.EUnauthorized, "wrong user, password or domain")
+			a.throttle.failed(ctx, domain, user, addr)
 		}
 		return ordo.Principal{}, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(cred.PasswordHash), []byte(password)) != nil {
-		return ordo.Principal{}, ordo.Errorf(ordo.EUnauthorized, "wrong user, password or domain")
-	}
+	a.throttle.succeeded(domain, user)
 	p := ordo.Principal{TenantID: cred.TenantID, Domain: cred.Domain, CredentialID: cred.ID, Username: cred.Username}
 	a.mu.Lock()
 	if len(a.cache) >= maxCached {
@@ -133,4 +148,38 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (ordo.P
 	a.cache[k] = cached{principal: p, hash: cred.PasswordHash}
 	a.mu.Unlock()
 	return p, nil
+}
+
+// plausible refuses what no stored credential can match, before any lookup:
+// text PostgreSQL cannot even compare (NUL, invalid UTF-8) and a domain with
+// surrounding white space (no trimming: "u:p@ ACME" is not ACME).
+func plausible(user, password, domain string) bool {
+	for _, s := range [...]string{user, password, domain} {
+		if schema.CheckText(s) != "" {
+			return false
+		}
+	}
+	return domain == strings.TrimSpace(domain)
+}
+
+// verify looks the credential up and compares the password, holding one of
+// the limited verification slots for the bcrypt work.
+func (a *Authenticator) verify(ctx context.Context, user, password, domain string) (sqlstore.Credential, error) {
+	cred, err := a.db.CredentialByLogin(ctx, domain, user)
+	if err != nil && !ordo.IsCode(err, ordo.EUnauthorized) {
+		return cred, err
+	}
+	if err := a.throttle.acquire(ctx); err != nil {
+		return cred, err
+	}
+	defer a.throttle.release()
+	if err != nil {
+		// Pay a hash anyway, so timing does not tell unknown users apart.
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return cred, ordo.Errorf(ordo.EUnauthorized, "wrong user, password or domain")
+	}
+	if bcrypt.CompareHashAndPassword([]byte(cred.PasswordHash), []byte(password)) != nil {
+		return cred, ordo.Errorf(ordo.EUnauthorized, "wrong user, password or domain")
+	}
+	return cred, nil
 }

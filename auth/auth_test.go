@@ -28,6 +28,13 @@ func TestParseBasic(t *testing.T) {
 		{"apisecret@ACME", "", "", "", false},
 		{":secret@ACME", "", "", "", false},
 		{"api:secret@", "", "", "", false},
+		// Text no credential can hold, and a domain with spaces around it.
+		{"api:sec\x00ret@ACME", "", "", "", false},
+		{"api:secret@ACME\x00", "", "", "", false},
+		{"a\xffpi:secret@ACME", "", "", "", false},
+		{"api:secret@ ACME", "", "", "", false},
+		{"api:secret@ACME\t", "", "", "", false},
+		{"api: secret @ACME", "api", " secret ", "ACME", true}, // a password may have spaces
 	}
 	for _, c := range cases {
 		u, p, d, ok := auth.ParseBasic(basic(c.cred))

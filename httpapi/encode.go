@@ -140,6 +140,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (map[string]an
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, ordo.Errorf(ordo.EInvalid, "the request body is empty; send a JSON object")
 	}
+	if err := checkBodyText(raw); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -12,17 +12,6 @@ import (
 // maxPageSize is the largest page the server returns (contract section 7).
 const maxPageSize = 100
 
-// parseKey accepts a bare GUID, or guid'...' and '...' for lenient clients.
-func parseKey(key string) (string, error) {
-	k := strings.TrimPrefix(key, "guid")
-	k = strings.Trim(k, "'")
-	id, err := schema.ParseGUID(k)
-	if err != nil || k == "" {
-		return "", ordo.Errorf(ordo.ENotFound, "%q is not a GUID key", key)
-	}
-	return id, nil
-}
-
 // baseURL is the scheme and host the client used, honouring a proxy's
 // X-Forwarded-Proto.
 func baseURL(r *http.Request) string {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
@@ -27,6 +29,9 @@ var statusOf = map[ordo.Code]int{
 	ordo.ENotAcceptable: http.StatusNotAcceptable,
 	ordo.EGone:          http.StatusGone,
 	ordo.EUnavailable:   http.StatusServiceUnavailable,
+	ordo.EStorageFull:   http.StatusServiceUnavailable,
+	ordo.EReadOnly:      http.StatusServiceUnavailable,
+	ordo.ETooMany:       http.StatusTooManyRequests,
 	ordo.EInternal:      http.StatusInternalServerError,
 }
 
@@ -50,8 +55,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch status {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="ordo", charset="UTF-8"`)
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "1")
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", retryAfter(oe.RetryAfter))
 	}
 	b := []byte(`{"error":{"code":`)
 	b = schema.AppendJSONString(b, string(oe.Code))
@@ -75,4 +80,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	b = append(b, "}}"...)
 	s.writeJSON(w, r, status, b)
+}
+
+// retryAfter renders a Retry-After value in whole seconds, rounded up; at
+// least 1.
+func retryAfter(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(secs, 1), 10)
 }

@@ -71,7 +71,7 @@ func TestErrorStatuses(t *testing.T) {
 			{"system status is read-only", c, "PUT", "/api/JobStatus(" + ordo.StatusOpen + ")", map[string]any{"name": "x"}, nil, 403, "Forbidden", "system status"},
 			{"unknown id", c, "GET", "/api/Jobs(" + ordo.StatusOpen + ")", nil, nil, 404, "NotFound", "not found"},
 			{"unknown controller", c, "GET", "/api/Nothing", nil, nil, 404, "NotFound", "Nothing"},
-			{"malformed key", c, "GET", "/api/Jobs(42)", nil, nil, 404, "NotFound", "GUID"},
+			{"malformed key", c, "GET", "/api/Jobs(42)", nil, nil, 400, "ValidationFailed", "malformed key"},
 			{"other tenant's id", other, "GET", "/api/Jobs(" + f.job + ")", nil, nil, 404, "NotFound", "not found"},
 			{"unknown id on PUT", c, "PUT", "/api/Jobs(" + f.company + ")", map[string]any{"name": "x"}, nil, 404, "NotFound", "not found"},
 			{"archive-only delete", c, "DELETE", "/api/Company(" + f.company + ")", nil, nil, 405, "MethodNotAllowed", "archived"},

@@ -21,7 +21,7 @@ func (s *Server) handleNavigation(w http.ResponseWriter, r *http.Request, e *sch
 		s.methodNotAllowed(w, r, "GET")
 		return
 	}
-	id, err := parseKey(key)
+	id, err := parseKey(key, true) // a navigation path always has its key in parentheses
 	if err != nil {
 		s.writeError(w, r, err)
 		return

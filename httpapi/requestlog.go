@@ -43,14 +43,20 @@ type statusRecorder struct {
 	status, bytes  int
 	tenant, user   string
 	errCode, errMs string
+	writeErr       error // the first failed write: a slow reader past the write deadline, or a client gone
 }
 
 func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += n
+	if err != nil && r.writeErr == nil {
+		r.writeErr = err
+	}
 	return n, err
 }
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // noteError records the error a response carries, for the log line.
@@ -79,6 +85,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := s.routeOf(r)
 	if s.observer != nil {
 		s.observer.ObserveRequest(route, r.Method, rec.status, d)
+	}
+	if rec.writeErr != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "response cut",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("tenant", rec.tenant),
+			slog.String("client", r.RemoteAddr), slog.Int("bytes", rec.bytes), slog.String("request_id", id), slog.Any("err", rec.writeErr))
 	}
 	if rec.tenant == "" && rec.user == "" {
 		rec.user, rec.tenant = claimedLogin(r) // who tried, on a 401

@@ -39,17 +39,20 @@ type Config struct {
 	Version string
 	// Observer, when set, is told of every answered request (metrics).
 	Observer RequestObserver
+	// Admission bounds each tenant's requests in flight (admission.go).
+	Admission Admission
 }
 
 // Server serves the API.
 type Server struct {
-	svc     *service.Service
-	auth    *auth.Authenticator
-	db      Pinger
-	log     *slog.Logger
-	maxBody int64
-	mux     *http.ServeMux
-	hooks   *webhook.Manager
+	svc       *service.Service
+	auth      *auth.Authenticator
+	db        Pinger
+	log       *slog.Logger
+	maxBody   int64
+	admission *admission
+	mux       *http.ServeMux
+	hooks     *webhook.Manager
 
 	idempotencyTTL time.Duration
 	inFlight       inFlightKeys
@@ -59,7 +62,8 @@ type Server struct {
 
 // New builds a Server.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks, observer: cfg.Observer}
+	s := &Server{svc: cfg.Service, auth: cfg.Auth, db: cfg.DB, log: cfg.Logger, maxBody: cfg.MaxBody, hooks: cfg.Webhooks, observer: cfg.Observer,
+		admission: newAdmission(cfg.Admission)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -98,16 +102,6 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, []byte(`{"status":"up"}`))
 }
 
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
-		s.writeError(w, r, ordo.Errorf(ordo.EUnavailable, "the database is unavailable"))
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, []byte(`{"status":"ready"}`))
-}
-
 type principalKey struct{}
 
 func principal(ctx context.Context) ordo.Principal {
@@ -118,7 +112,7 @@ func principal(ctx context.Context) ordo.Principal {
 // authenticated requires Basic credentials and puts the principal in the context.
 func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		p, err := s.auth.AuthenticateFrom(r.Context(), r.Header.Get("Authorization"), clientAddr(r))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -128,6 +122,16 @@ func (s *Server) authenticated(next http.HandlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if err := checkURLText(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		release, err := s.admission.admit(r.Context(), w, p.TenantID) // per-tenant fairness (admission.go)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer release()
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
@@ -200,7 +204,7 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 		s.handleChangeToVirtualStatus(w, r)
 		return
 	}
-	id, err := parseKey(key)
+	id, err := parseKey(key, strings.HasSuffix(rest, ")"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -43,7 +43,7 @@ func (s *Server) handleWebhookSubscriptions(w http.ResponseWriter, r *http.Reque
 		}
 		return
 	}
-	id, err := parseKey(key)
+	id, err := parseKey(key, true)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -96,7 +96,7 @@ func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 	}
 	sub := r.URL.Query().Get("subscription_id")
 	if sub != "" {
-		if _, err := parseKey(sub); err != nil {
+		if _, err := parseKey(sub, true); err != nil {
 			s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "subscription_id must be a GUID"))
 			return
 		}

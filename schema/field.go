@@ -142,6 +142,9 @@ func (f *Field) Parse(raw any) (any, error) {
 	if raw == nil {
 		return f.Zero(), nil
 	}
+	if err := checkText(f.Name, raw); err != nil {
+		return nil, err
+	}
 	v, err := ParseValue(f.Kind, raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Name, err)

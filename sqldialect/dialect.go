@@ -42,6 +42,10 @@ type Dialect interface {
 	// and ScanUnion reads it back.
 	UnionColumn(k schema.Kind, col string) string
 	ScanUnion(k schema.Kind, raw any) (any, error)
+	// IsStorageFull reports a write refused because the disk is full;
+	// IsReadOnly one refused because the database accepts no writes.
+	IsStorageFull(err error) bool
+	IsReadOnly(err error) bool
 }
 
 // Quote quotes an identifier; both databases use double quotes, and quoting

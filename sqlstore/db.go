@@ -53,6 +53,7 @@ type DB struct {
 	listOwners     map[*schema.Entity][]listOwner
 	beforeCommit   func(ctx context.Context, tenantID int64)
 	noChangeLog    bool
+	health         writeHealth // full disk / read-only episodes (health.go)
 }
 
 // TraceStatements calls fn with the text and arguments of every statement
@@ -223,6 +224,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, tenantID int
 	if err != nil && db.dialect.IsRetryable(err) {
 		return ordo.Errorf(ordo.EConflict, "the request conflicted with concurrent updates; retry it")
 	}
+	if err == nil && !readOnly {
+		db.health.succeeded(db.log)
+	}
 	return db.mapError(err)
 }
 
@@ -281,7 +285,9 @@ func (db *DB) mapError(err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case db.dialect.IsDataError(err):
-		return ordo.Errorf(ordo.EInvalid, "the database cannot compute the query's values (e.g. an arithmetic overflow in $filter)")
+		return ordo.Errorf(ordo.EInvalid, "the database cannot compute the request's values: %s", sqldialect.DriverMessage(err))
+	case db.dialect.IsStorageFull(err) || db.dialect.IsReadOnly(err):
+		return db.storageError(err)
 	case db.dialect.IsUnavailable(err):
 		return ordo.Errorf(ordo.EUnavailable, "the database is unavailable; retry shortly")
 	}

@@ -38,7 +38,7 @@ import (
 const usage = `ordo: the Ordo work-order API
 
 Usage:
-  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h] [--metrics-addr HOST:PORT]
+  ordo serve   [--db PATH|URL] [--addr HOST:PORT] [--demo] [--max-conns N] [--idempotency-ttl 24h] [--metrics-addr HOST:PORT] [limits]
   ordo migrate [--db PATH|URL]
   ordo tenant add  --domain D --user U --password P [--name N] [--db ...]
   ordo tenant list [--db ...]
@@ -50,6 +50,11 @@ Usage:
   ordo --version
 
 --db is a SQLite file (default ./ordo.db, env ORDO_DB) or a postgres:// URL.
+Limits of ordo serve (docs/operations.md): --tenant-max-inflight,
+--tenant-max-inflight-alone, --tenant-queue,
+--tenant-queue-wait, --tenant-rate, --tenant-burst, --max-http-conns,
+--write-timeout, --login-window, --login-max-failures-user,
+--login-max-failures-addr, --login-max-verifications; ordo serve -h lists them.
 Every command takes --help.
 `
 
@@ -188,6 +193,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	allowPrivate := fs.Bool("webhook-allow-private", false, "let webhook subscriptions reach loopback, private and link-local addresses (tests, closed networks)")
 	idemTTL := fs.Duration("idempotency-ttl", httpapi.DefaultIdempotencyTTL, "how long a response to an Idempotency-Key is kept for replay")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this separate address (off when empty)")
+	lim := limitFlags(fs.FlagSet)
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -226,17 +232,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Metrics at http://%s/metrics\n", mln.Addr())
 		observer = m
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := httpapi.Listen(*addr, lim.net)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler: httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: log, Webhooks: hooks, IdempotencyTTL: *idemTTL,
-			Version: version(), Observer: observer}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	authn := auth.New(db)
+	lim.login.Logger = log
+	authn.SetLimits(lim.login)
+	handler := httpapi.New(httpapi.Config{Service: svc, Auth: authn, DB: db, Logger: log, Webhooks: hooks, IdempotencyTTL: *idemTTL,
+		Version: version(), Observer: observer, Admission: lim.admission(f.maxConns)})
+	srv := httpapi.HTTPServer(handler, lim.net, log)
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Ordo is serving %s on %s\n", describe(f.dsn), url)
 	if *withDemo {

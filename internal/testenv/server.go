@@ -76,10 +76,26 @@ func NewServer(t testing.TB, dsn string) *Server {
 // NewServerWith starts a server on dsn opened with opt.
 func NewServerWith(t testing.TB, dsn string, opt sqlstore.Options) *Server {
 	t.Helper()
+	return newServer(t, dsn, opt, nil)
+}
+
+// NewServerConfig starts a server on dsn whose configuration configure may
+// change first (limits, logger).
+func NewServerConfig(t testing.TB, dsn string, configure func(*httpapi.Config)) *Server {
+	t.Helper()
+	return newServer(t, dsn, sqlstore.Options{}, configure)
+}
+
+func newServer(t testing.TB, dsn string, opt sqlstore.Options, configure func(*httpapi.Config)) *Server {
+	t.Helper()
 	db := OpenDBWith(t, dsn, opt)
 	svc := service.New(db, db.Registry())
 	hooks := &webhook.Manager{DB: db, Registry: db.Registry(), AllowPrivate: true}
-	h := httpapi.New(httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20, Webhooks: hooks})
+	cfg := httpapi.Config{Service: svc, Auth: auth.New(db), DB: db, Logger: Quiet, MaxBody: 1 << 20, Webhooks: hooks}
+	if configure != nil {
+		configure(&cfg)
+	}
+	h := httpapi.New(cfg)
 	// Every response of every suite is checked against the OpenAPI document.
 	ts := httptest.NewServer(ValidateResponses(t, DefaultContract(t), h))
 	t.Cleanup(ts.Close)
