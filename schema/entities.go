@@ -7,7 +7,7 @@ var Default = newRegistry(
 	jobs, jobPlanning, project, company, contact, dbAddress, dbCountry,
 	jobType, jobPriority, jobStatus, projectStatus, skill, user, userSkill,
 	salesOrganization, equipmentFamily, equipmentModel, equipmentModelTranslation,
-	equipmentBrand, userUnavailability, userUnavailabilityType,
+	equipmentBrand, userUnavailability, userUnavailabilityType, planningSetting,
 )
 
 // salesOrgGroup is the "sales_organization group" of the contract: all three forms.
@@ -379,7 +379,7 @@ var jobPlanning = define("job_planning", "JobPlanning", "", func(b *builder) {
 	b.ref(Reference{Name: "user", IDField: "user_id", CodeField: "user_code", Embedded: "user", Target: "user",
 		Required: true, Collection: "job_planning"})
 	b.date("date_from", required, indexed)
-	b.date("date_to", required)
+	b.date("date_to", required, indexed)
 	b.bool("is_leader")
 	b.modified()
 })
@@ -400,7 +400,7 @@ var userUnavailability = define("user_unavailability", "UserUnavailability", "",
 		CodeField: "user_unavailability_type_code", Embedded: "user_unavailability_type",
 		Target: "user_unavailability_type", Required: true})
 	b.date("date_start", required)
-	b.date("date_end", required)
+	b.date("date_end", required, indexed)
 	b.str("description", 255)
 	b.bool("is_approved")
 	b.modified()
