@@ -88,8 +88,8 @@ func (a dsAnswer) first(user string) dsSlot {
 }
 
 const (
-	dsMon     = "2030-07-01T00:00:00Z"
-	dsTue     = "2030-07-02T00:00:00Z"
+	dsMon = "2030-07-01T00:00:00Z"
+	dsTue = "2030-07-02T00:00:00Z"
 )
 
 func TestSlotSearch(t *testing.T) {
@@ -304,7 +304,6 @@ func TestBooking(t *testing.T) {
 		})
 	})
 }
-
 
 func dsWantDetailCode(t *testing.T, r *testenv.Response, code string) {
 	t.Helper()
