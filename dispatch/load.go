@@ -21,12 +21,10 @@ type Spec struct {
 
 // Loader reads slot-search inputs through a tenant-scoped transaction. Every
 // read is bounded by the window or the candidates: plannings and absences by
-// a date range on an indexed column, the planned jobs' coordinates through
-// the plannings of the window, users by skill.
+// a date range on an indexed column, users by skill; the planned jobs'
+// coordinates by id, for the few that Search asks for (Coords).
 type Loader struct {
 	Registry *schema.Registry
-	// TenantID scopes the sub-select of planned jobs (the Tx scopes the rest).
-	TenantID int64
 }
 
 // Candidates returns the technicians who may do the job, each with their
@@ -63,13 +61,9 @@ func (l Loader) Candidates(ctx context.Context, tx ordo.Tx, spec Spec, from, to 
 	if err != nil {
 		return nil, err
 	}
-	coords, err := l.plannedJobCoords(ctx, tx, from, to)
-	if err != nil {
-		return nil, err
-	}
 	for _, p := range plannings {
 		if c := byUser[p.String("user_id")]; c != nil {
-			c.Busy = append(c.Busy, Busy{From: p.Time("date_from"), To: p.Time("date_to"), JobID: p.String("jobs_id"), At: coords[p.String("jobs_id")]})
+			c.Busy = append(c.Busy, Busy{From: p.Time("date_from"), To: p.Time("date_to"), JobID: p.String("jobs_id")})
 		}
 	}
 	absences, err := tx.List(ctx, reg.MustEntity("user_unavailability"), ordo.Query{Conds: userCond,
@@ -83,18 +77,6 @@ func (l Loader) Candidates(ctx context.Context, tx ordo.Tx, spec Spec, from, to 
 		}
 	}
 	return out, nil
-}
-
-// Settings returns the resolved rules of the tenant (user "") or of a user.
-func (l Loader) Settings(ctx context.Context, tx ordo.Tx, userID string) (Rules, error) {
-	settings, err := l.settings(ctx, tx)
-	if err != nil {
-		return Rules{}, err
-	}
-	if schema.IsZero(schema.KindGUID, userID) {
-		return Resolve(settings[""])
-	}
-	return Resolve(settings[""], settings[userID])
 }
 
 // settings reads the tenant's settings rows by user id ("" for the tenant row).
@@ -179,26 +161,35 @@ func keep(rows []ordo.Record, ok func(ordo.Record) bool) []ordo.Record {
 	return out
 }
 
-// plannedJobCoords returns the coordinates of the jobs planned in [from, to),
-// by job id (jobs without coordinates are left out).
-func (l Loader) plannedJobCoords(ctx context.Context, tx ordo.Tx, from, to time.Time) (map[string]*Point, error) {
-	planned := func(alias string, args *sqldialect.Args) (string, string, string, error) {
-		where := fmt.Sprintf(`%s.id IN (SELECT p.jobs_id FROM job_planning p WHERE p.tenant_id = %s AND p.date_to > %s AND p.date_from < %s)`,
-			alias, args.AddRaw(l.TenantID), args.Add(schema.KindDate, from), args.Add(schema.KindDate, to))
-		return "", where, "", nil
-	}
-	rows, err := tx.List(ctx, l.Registry.MustEntity("jobs"), ordo.Query{Filter: planned,
-		Fields: []string{"db_address_latitude_decimal", "db_address_longitude_decimal"}})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*Point, len(rows))
-	for _, r := range rows {
-		if p := PointOf(r); p != nil {
-			out[r.ID()] = p
+// Coords returns the lookup Search uses for the coordinates of planned jobs.
+func (l Loader) Coords(ctx context.Context, tx ordo.Tx) func(ids []string) (map[string]*Point, error) {
+	je := l.Registry.MustEntity("jobs")
+	return func(ids []string) (map[string]*Point, error) {
+		out := make(map[string]*Point, len(ids))
+		seen := make(map[string]bool, len(ids))
+		var todo []string
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				todo = append(todo, id)
+			}
 		}
+		for len(todo) > 0 {
+			chunk := todo[:min(len(todo), 500)]
+			todo = todo[len(chunk):]
+			rows, err := tx.List(ctx, je, ordo.Query{Conds: []ordo.Cond{{Field: "id", Value: chunk}},
+				Fields: []string{"db_address_latitude_decimal", "db_address_longitude_decimal"}})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				if p := PointOf(r); p != nil {
+					out[r.ID()] = p
+				}
+			}
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
 // PointOf returns a job's coordinates, nil when it has none (0, 0 counts as none).

@@ -374,12 +374,14 @@ var jobs = define("jobs", "Jobs", "reference_back_office", func(b *builder) {
 
 var jobPlanning = define("job_planning", "JobPlanning", "", func(b *builder) {
 	b.e.Description = "A technician planned on a job for a time slot."
+	// Slot search reads the plannings of a window from this index alone.
+	b.e.Indexes = [][]string{{"date_to", "date_from", "user_id", "jobs_id", "id"}}
 	b.ref(Reference{Name: "jobs", IDField: "jobs_id", CodeField: "jobs_reference_back_office", Embedded: "jobs",
 		Target: "jobs", Required: true, Cascade: true, Collection: "job_planning"})
 	b.ref(Reference{Name: "user", IDField: "user_id", CodeField: "user_code", Embedded: "user", Target: "user",
 		Required: true, Collection: "job_planning"})
 	b.date("date_from", required, indexed)
-	b.date("date_to", required, indexed)
+	b.date("date_to", required)
 	b.bool("is_leader")
 	b.modified()
 })

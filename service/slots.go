@@ -70,17 +70,18 @@ func (s *Service) AvailableSlots(ctx context.Context, tenant int64, jobID string
 		spec.UserID = q.UserID
 		from, to := dispatch.Window(spec.Job, q.From, q.To)
 		var cands []dispatch.Candidate
+		loader := dispatch.Loader{Registry: s.reg}
 		if to.After(from) {
-			loader := dispatch.Loader{Registry: s.reg, TenantID: tenant}
 			// Busy periods are loaded a day wider on each side: the
 			// appointments next to a slot at the window's edges count for travel.
 			if cands, err = loader.Candidates(ctx, tx, spec, from.Add(-24*time.Hour), to.Add(24*time.Hour)); err != nil {
 				return err
 			}
 		}
-		ans = SlotAnswer{JobID: jobID, Candidates: len(cands),
-			Result: dispatch.Search(dispatch.Request{Job: spec.Job, From: q.From, To: q.To, Top: q.Top, Candidates: cands})}
-		return nil
+		res, err := dispatch.Search(dispatch.Request{Job: spec.Job, From: q.From, To: q.To, Top: q.Top,
+			Candidates: cands, Coords: loader.Coords(ctx, tx)})
+		ans = SlotAnswer{JobID: jobID, Candidates: len(cands), Result: res}
+		return err
 	})
 	return ans, err
 }
