@@ -104,7 +104,7 @@ func benchTenant(b testing.TB, dsn string) (*service.Service, int64, string, *sq
 		newJob := func(minutes int) (string, error) {
 			id := uuid.NewString()
 			return id, tx.Insert(ctx, jobs, ordo.Record{"id": id, "name": "bench", "job_status_id": ordo.StatusPlanned,
-				"estimated_time": int64(minutes),
+				"estimated_time":              int64(minutes),
 				"db_address_latitude_decimal": 50.5 + rnd.Float64(), "db_address_longitude_decimal": 3.5 + 2*rnd.Float64()})
 		}
 		if jobID, err = newJob(60); err != nil {

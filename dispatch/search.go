@@ -201,10 +201,10 @@ func (g *gap) less(o *gap) bool {
 
 // scored is a placed slot before its reasons are written.
 type scored struct {
-	g                      *gap
-	start                  time.Time
-	before, after          Leg
-	added                  int
+	g                       *gap
+	start                   time.Time
+	before, after           Leg
+	added                   int
 	earliest, travel, score float64
 }
 
