@@ -135,7 +135,13 @@ func (b *board) screenshot(name string) string {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return ""
 	}
-	path := filepath.Join(b.dir, fmt.Sprintf("%s-%02d-%s.png", strings.ReplaceAll(b.t.Name(), "/", "_"), b.shot, name))
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, b.t.Name())
+	path := filepath.Join(b.dir, fmt.Sprintf("%s-%02d-%s.png", safe, b.shot, name))
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		b.t.Fatal(err)
 	}

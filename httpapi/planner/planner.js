@@ -430,7 +430,13 @@ function renderSlots() {
 
 // ---- interactions ----------------------------------------------------------
 
+function clearMessage() {
+  $("message").textContent = "";
+  $("message").classList.remove("ok");
+}
+
 async function selectJob(id) {
+  clearMessage();
   S.selectedJob = S.selectedJob === id ? null : id;
   S.slots = [];
   render();
@@ -490,6 +496,7 @@ async function removePlanning(p) {
 function startDrag(e, d) {
   if (e.button !== 0) return;
   e.preventDefault();
+  clearMessage();
   d.x0 = e.clientX; d.y0 = e.clientY; d.moved = false;
   S.drag = d;
   if (d.planning) selectBlock(d.planning.id, false);
