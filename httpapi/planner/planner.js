@@ -251,10 +251,22 @@ function ok(text) {
 
 // ---- rendering -------------------------------------------------------------
 
+// SYSTEM_COLORS colour a status without color_text by its system status.
+const SYSTEM_COLORS = {
+  "10f456d2-000e-48ea-93d7-e016107b7a98": "#3b6fd1", // Planned
+  "f79e58ee-ee04-4590-bcb1-49e8bd551659": "#d9822b", // InProgress
+  "136e1585-dff6-4990-bfc6-dba958b71f30": "#b3562e", // WaitingFurtherAction
+  "6557b9dc-6106-4327-8e26-6f24d0329c33": "#2e8b57", // Completed
+  "06ea451c-5863-4c97-9592-cc928dfdf869": "#8a94a6", // Canceled
+  "143cf9cd-c3c1-406a-a19a-58d766d9dda9": "#7b61c9", // Suggested
+  "a60bc691-ab2f-42f5-8a5b-998a29a27537": "#1f8a9e", // Dispatched
+};
+
 function color(statusID) {
   const s = S.statuses[statusID];
   const c = s && s.color_text;
-  return c && CSS.supports("color", c) ? c : "#3b6fd1";
+  if (c && CSS.supports("color", c)) return c;
+  return (s && SYSTEM_COLORS[s.system_job_status_id]) || "#5b7bb5";
 }
 
 function render() {
