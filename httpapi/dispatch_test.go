@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
+	"sync"
 	"testing"
 
 	"github.com/ordo-fsm/ordo/internal/testenv"
@@ -313,4 +315,38 @@ func dsWantDetailCode(t *testing.T, r *testenv.Response, code string) {
 		}
 	}
 	t.Errorf("no detail with code %s in %s", code, r.Raw)
+}
+
+// TestBookingConcurrent: bookings of one technician at the same time, sent
+// at once, leave exactly one planning; the others are refused 409.
+func TestBookingConcurrent(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		w := dsNewWorld(t, dsn)
+		const n = 6
+		jobs := make([]string, n)
+		for i := range jobs {
+			jobs[i] = w.newJob(t, rlObj{"estimated_time": 60})
+		}
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for i := range jobs {
+			wg.Add(1)
+			go func(job string, minute int) {
+				defer wg.Done()
+				// Starts a few minutes apart: every pair overlaps.
+				from := fmt.Sprintf("2030-07-01T09:%02d:00Z", minute)
+				statuses <- w.c.Do("POST", "/api/Jobs("+job+")/Plan", rlObj{"user_id": w.userA, "date_from": from}).Status
+			}(jobs[i], i*5)
+		}
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for s := range statuses {
+			count[s]++
+		}
+		if count[201] != 1 || count[409] != n-1 {
+			t.Fatalf("statuses %v, want one 201 and %d 409", count, n-1)
+		}
+		rlEq(t, "plannings of the technician", len(w.where(t, "JobPlanning", "user_id", w.userA)), 1)
+	})
 }
