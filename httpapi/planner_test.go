@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,25 +75,47 @@ type board struct {
 	shot int
 }
 
-func newBoard(t *testing.T, width, height int) *board {
+// browser is one headless Chromium for the whole test binary: each board
+// opens a tab in it, which is much cheaper than starting a browser. The
+// process dies with the test binary (chromedp sets Pdeathsig on Linux).
+var browser struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel [2]context.CancelFunc
+	err    error
+}
+
+func sharedBrowser(t *testing.T) context.Context {
 	path := chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(width, height), chromedp.Flag("lang", "en-GB"))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelA)
-	ctx, cancel := chromedp.NewContext(actx)
+	browser.once.Do(func() {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+			chromedp.DisableGPU, chromedp.Flag("lang", "en-GB"))
+		actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(actx)
+		browser.ctx, browser.cancel = ctx, [2]context.CancelFunc{cancel, cancelA}
+		// The first run starts the browser, which lives as long as ctx: it
+		// must not run under a timeout.
+		browser.err = chromedp.Do(ctx)
+	})
+	if browser.err != nil {
+		t.Fatalf("starting %s: %v", path, browser.err)
+	}
+	return browser.ctx
+}
+
+// newBoard opens a tab of the given size.
+func newBoard(t *testing.T, width, height int) *board {
+	ctx, cancel := chromedp.NewContext(sharedBrowser(t))
 	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatal(err)
+	}
 	dir := os.Getenv("ORDO_SCREENSHOTS")
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "ordo-planner-screenshots")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	// The first run starts the browser, which lives as long as ctx: it must
-	// not run under a timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
 	}
 	return &board{t: t, ctx: ctx, dir: dir}
 }
