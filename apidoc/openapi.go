@@ -91,6 +91,24 @@ func OpenAPI(reg *schema.Registry, version string) []byte {
 			"delete":     op(c, "Deletes one of "+c, nil, obj{"204": obj{"description": "Deleted"}, "default": errorResponse()}),
 		}
 	}
+	// Dispatch (docs/planning.md) and the planner board's static files.
+	slots := obj{"200": obj{"description": "The best slots, best first", "content": obj{"application/json": obj{"schema": anyObj}}}, "default": errorResponse()}
+	paths["/api/Jobs({id})/AvailableSlots"] = obj{"parameters": []obj{param("id")},
+		"get": op("Jobs", "Slot search: who can do this job, when (query: from, to, top, user_id)", nil, slots)}
+	paths["/api/Jobs({id})/Plan"] = obj{"parameters": []obj{param("id")},
+		"post": op("Jobs", "Books a slot: creates the job's planning (409 on an overlap unless force)", nil,
+			obj{"201": obj{"description": "The planning", "content": obj{"application/json": obj{"schema": anyObj}}}, "default": errorResponse()})}
+	paths["/api/AvailableSlots"] = obj{"post": op("Jobs", "Slot search for a job that is not stored (the job's body)", nil, slots)}
+	paths["/api/PlanningSetting/Effective"] = obj{"get": op("PlanningSetting", "The planning settings in force (tenant and user, resolved)", nil,
+		obj{"200": obj{"description": "The settings", "content": obj{"application/json": obj{"schema": anyObj}}}, "default": errorResponse()})}
+	static := obj{"description": "A file of the board", "content": obj{
+		"text/html": obj{"schema": obj{"type": "string"}}, "text/css": obj{"schema": obj{"type": "string"}},
+		"text/javascript": obj{"schema": obj{"type": "string"}}, "image/png": obj{"schema": obj{"type": "string"}}}}
+	paths["/planner"] = obj{"get": withSecurityNone(op("Service", "The planner board (redirects to /planner/)", nil,
+		obj{"301": obj{"description": "To /planner/"}, "default": errorResponse()}))}
+	paths["/planner/"] = obj{"get": withSecurityNone(op("Service", "The planner board", nil, obj{"200": static, "304": obj{"description": "Not modified"}, "default": errorResponse()}))}
+	paths["/planner/{file}"] = obj{"parameters": []obj{{"name": "file", "in": "path", "required": true, "schema": obj{"type": "string"}}},
+		"get": withSecurityNone(op("Service", "A file of the planner board", nil, obj{"200": static, "304": obj{"description": "Not modified"}, "default": errorResponse()}))}
 	for _, e := range reg.Entities {
 		for _, n := range odata.Navigations(e) {
 			addNavigation(paths, e, n)
@@ -286,6 +304,11 @@ func op(tag, summary string, params []obj, responses obj) obj {
 	if len(params) > 0 {
 		o["parameters"] = params
 	}
+	return o
+}
+
+func withSecurityNone(o obj) obj {
+	o["security"] = []obj{}
 	return o
 }
 

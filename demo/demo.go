@@ -52,6 +52,7 @@ type gen struct {
 	tenant int64
 	rnd    *rand.Rand
 	now    time.Time
+	booked map[string][][2]time.Time // plannings per technician
 }
 
 func (g *gen) id() string {
@@ -98,9 +99,35 @@ func Generate(ctx context.Context, svc *service.Service, tenant int64, opt Optio
 	return nil
 }
 
-var cities = []struct{ city, zip, country string }{
-	{"Brussels", "1000", "BE"}, {"Antwerp", "2000", "BE"}, {"Ghent", "9000", "BE"}, {"Lille", "59000", "FR"},
-	{"Paris", "75011", "FR"}, {"Rotterdam", "3011", "NL"}, {"Utrecht", "3511", "NL"}, {"Cologne", "50667", "DE"},
+var cities = []struct {
+	city, zip, country string
+	lat, lon           float64
+}{
+	{"Brussels", "1000", "BE", 50.8466, 4.3528}, {"Antwerp", "2000", "BE", 51.2194, 4.4025}, {"Ghent", "9000", "BE", 51.0543, 3.7174},
+	{"Lille", "59000", "FR", 50.6292, 3.0573}, {"Paris", "75011", "FR", 48.8566, 2.3522}, {"Rotterdam", "3011", "NL", 51.9244, 4.4777},
+	{"Utrecht", "3511", "NL", 52.0907, 5.1214}, {"Cologne", "50667", "DE", 50.9375, 6.9603},
+}
+
+// free returns the first start at or after start, in steps of half an hour,
+// when the technician has nothing booked for length, and books it.
+func (g *gen) free(tech string, start time.Time, length time.Duration) time.Time {
+	if g.booked == nil {
+		g.booked = map[string][][2]time.Time{}
+	}
+	for {
+		clash := false
+		for _, b := range g.booked[tech] {
+			if start.Before(b[1]) && b[0].Before(start.Add(length)) {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			g.booked[tech] = append(g.booked[tech], [2]time.Time{start, start.Add(length)})
+			return start
+		}
+		start = start.Add(30 * time.Minute)
+	}
 }
 
 var streets = []string{"Rue de la Loi", "Meir", "Korenmarkt", "Rue Nationale", "Boulevard Voltaire", "Coolsingel", "Oudegracht", "Hohe Straße"}
@@ -130,6 +157,8 @@ func (g *gen) run(opt Options) {
 	// A tenant status for jobs imported back into the ERP.
 	g.create("job_status", map[string]any{"code": "ERP_IMP", "name": "Imported in ERP", "system_job_status_code": "Completed",
 		"usable_on_api": true, "color_text": "#607d8b", "sequence": 100})
+	// Planning: the tenant works in Brussels, Monday-Friday 08:00-17:00.
+	g.create("planning_setting", map[string]any{"time_zone": "Europe/Brussels"})
 	var skills []ordo.Record
 	for i, s := range []string{"Elevators", "HVAC", "Electrical", "Fire alarms", "Access control"} {
 		skills = append(skills, g.create("skill", map[string]any{"code": fmt.Sprintf("SK%02d", i+1), "name": s}))
@@ -170,6 +199,7 @@ func (g *gen) run(opt Options) {
 		start := g.now.AddDate(0, 0, 3+i*5)
 		g.create("user_unavailability", map[string]any{"user_id": users[i*3].ID(), "user_unavailability_type_id": ut.ID(),
 			"date_start": start.Format(time.RFC3339), "date_end": start.AddDate(0, 0, 2).Format(time.RFC3339), "is_approved": i != 1})
+		g.free(users[i*3].ID(), start, 48*time.Hour) // nothing is planned during an absence
 	}
 	// Companies, each with an address, a contact, and location trees.
 	var installations, mobiles []ordo.Record
@@ -247,12 +277,25 @@ func (g *gen) jobs(n int, installations, mobiles, jobTypes, priorities, skills, 
 		default:
 			body["job_status_code"] = "ToBePlanned"
 		}
+		// Coordinates near the job's city, so that slot search counts travel;
+		// jobs on mobile installations have none.
+		if c := cities[i%len(cities)]; i%25 != 24 {
+			body["db_address_latitude_decimal"] = c.lat + float64(i%7-3)*0.01
+			body["db_address_longitude_decimal"] = c.lon + float64(i%5-2)*0.01
+		}
+		length := time.Duration(body["estimated_time"].(int)) * time.Minute
+		if stage == 2 || stage >= 4 { // a technician is never booked twice at once
+			start = g.free(tech.ID(), start, length)
+		}
+		if stage == 2 {
+			body["suggested_date_start"] = start.Format(time.RFC3339)
+		}
 		job := g.create("jobs", body)
 		if stage < 4 {
 			continue
 		}
 		g.create("job_planning", map[string]any{"jobs_id": job.ID(), "user_id": tech.ID(), "is_leader": true,
-			"date_from": start.Format(time.RFC3339), "date_to": start.Add(time.Duration(job.Int("estimated_time")) * time.Minute).Format(time.RFC3339)})
+			"date_from": start.Format(time.RFC3339), "date_to": start.Add(length).Format(time.RFC3339)})
 		moves := map[int][]string{
 			6: {ordo.StatusInProgress},
 			7: {ordo.StatusInProgress, ordo.StatusCompleted},

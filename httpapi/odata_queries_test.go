@@ -342,7 +342,8 @@ func TestODataQueries(t *testing.T) {
 			{query: "$filter=date_closed ne null", match: func(j odRow) bool { return !odTime(j, "date_closed").Equal(odZeroDate) }, minRows: 5, below: true},
 			{query: "$filter=suggested_user_id ne null", match: func(j odRow) bool { return odStr(j, "suggested_user_id") != odZeroGUID }, minRows: 5, below: true},
 			{query: "$filter=db_address_city ne null", match: func(j odRow) bool { return odStr(j, "db_address_city") != "" }, minRows: 2, below: true},
-			{query: "$filter=db_address_latitude_decimal eq null and earliest_date_plannable eq null", match: func(odRow) bool { return true }},
+			{query: "$filter=db_address_latitude_decimal eq null and earliest_date_plannable eq null",
+				match: func(j odRow) bool { return odFloat(j, "db_address_latitude_decimal") == 0 }, minRows: 5, below: true},
 			// dates
 			{query: "$filter=year(due_date) eq 2026 and month(due_date) eq 3",
 				match: func(j odRow) bool { t := odTime(j, "due_date"); return t.Year() == 2026 && t.Month() == 3 }, minRows: 5, below: true},

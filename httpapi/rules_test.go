@@ -1343,9 +1343,11 @@ func TestRulePlanningMovesToPlanned(t *testing.T) {
 			t.Run(code, func(t *testing.T) {
 				ref := fmt.Sprintf("PLAN-%d", i)
 				id := w.newJob(t, rlObj{"reference_back_office": ref, "job_status_code": code})
-				// The planning's references by their ERP keys.
+				// The planning's references by their ERP keys; each at its own
+				// time, since one user cannot be booked twice at once.
+				at := from.Add(time.Duration(i) * 2 * time.Hour)
 				pid := w.create(t, "JobPlanning", rlObj{"jobs_reference_back_office": ref, "user_code": "U1",
-					"date_from": from.Format(time.RFC3339), "date_to": from.Add(time.Hour).Format(time.RFC3339)})
+					"date_from": at.Format(time.RFC3339), "date_to": at.Add(time.Hour).Format(time.RFC3339)})
 				j := w.get(t, "Jobs", id)
 				rlEq(t, "job_status_id", rlStr(j, "job_status_id"), ordo.StatusPlanned)
 				rlEq(t, "job_status_code", rlStr(j, "job_status_code"), "Planned")
@@ -1367,8 +1369,9 @@ func TestRulePlanningMovesToPlanned(t *testing.T) {
 			}
 			rlEq(t, "plannings after refusals", len(w.where(t, "JobPlanning", "jobs_id", id)), 0)
 			rlEq(t, "status after refusals", w.jobStatus(t, id), "Open")
-			pid := w.plan(t, id, from, 30)
-			rlWantError(t, w.do(t, "PUT", rlPath("JobPlanning", pid), rlObj{"date_to": from.Format(time.RFC3339)}), 400)
+			at := from.AddDate(0, 0, 1)
+			pid := w.plan(t, id, at, 30)
+			rlWantError(t, w.do(t, "PUT", rlPath("JobPlanning", pid), rlObj{"date_to": at.Format(time.RFC3339)}), 400)
 		})
 	})
 }

@@ -93,6 +93,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /help/type/{name}", s.docs.ServeType)      // an entity's properties
 	s.mux.HandleFunc("GET "+apidoc.OpenAPIPath, s.docs.ServeOpenAPI) // OpenAPI 3.1, no credentials
 	s.mux.Handle("/api/", s.authenticated(s.idempotent(s.apiRoute)))
+	s.mux.Handle("GET /planner/", plannerFiles()) // the planner board (static; it calls /api/ like any client)
+	s.mux.Handle("GET /planner", http.RedirectHandler("/planner/", http.StatusMovedPermanently))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "no resource at %s; the API lives under /api/", r.URL.Path))
 	})
@@ -172,6 +174,9 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 		s.handleBatch(w, r)
 		return
 	}
+	if s.routeAction(w, r, rest) {
+		return
+	}
 	e, ok := s.svc.Registry().ByController(name)
 	if !ok {
 		s.writeError(w, r, ordo.Errorf(ordo.ENotFound, "no resource %s", name))
@@ -224,4 +229,52 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) {
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
 	s.writeError(w, r, ordo.Errorf(ordo.EMethod, "%s is not allowed here; allowed: %s", r.Method, allow))
+}
+
+// action is an operation outside the entity routes:
+// /api/<Controller>(<id>)/<Name> when Controller is set, else /api/<Name>.
+type action struct {
+	method, controller, name string
+	keyed                    func(s *Server, w http.ResponseWriter, r *http.Request, id string)
+	plain                    func(s *Server, w http.ResponseWriter, r *http.Request)
+}
+
+// actions lists the planning operations (docs/planning.md).
+var actions = []action{
+	{method: http.MethodGet, controller: "Jobs", name: "AvailableSlots", keyed: (*Server).handleSlots},
+	{method: http.MethodPost, controller: "Jobs", name: "Plan", keyed: (*Server).handlePlan},
+	{method: http.MethodPost, name: "AvailableSlots", plain: (*Server).handleSlotsForBody},
+	{method: http.MethodGet, name: "PlanningSetting/Effective", plain: (*Server).handleEffectiveSettings},
+}
+
+// routeAction serves rest when it names an action; it reports whether it did.
+func (s *Server) routeAction(w http.ResponseWriter, r *http.Request, rest string) bool {
+	for _, a := range actions {
+		var key string
+		switch {
+		case a.controller == "" && strings.EqualFold(rest, a.name):
+		case a.controller != "" && len(rest) > len(a.controller)+len(a.name)+3 &&
+			strings.EqualFold(rest[:len(a.controller)+1], a.controller+"(") &&
+			strings.EqualFold(rest[len(rest)-len(a.name)-2:], ")/"+a.name):
+			key = rest[len(a.controller)+1 : len(rest)-len(a.name)-2]
+		default:
+			continue
+		}
+		if r.Method != a.method && !(a.method == http.MethodGet && r.Method == http.MethodHead) {
+			s.methodNotAllowed(w, r, a.method)
+			return true
+		}
+		if a.plain != nil {
+			a.plain(s, w, r)
+			return true
+		}
+		id, err := parseKey(key, true)
+		if err != nil {
+			s.writeError(w, r, err)
+			return true
+		}
+		a.keyed(s, w, r, id)
+		return true
+	}
+	return false
 }

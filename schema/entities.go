@@ -7,7 +7,7 @@ var Default = newRegistry(
 	jobs, jobPlanning, project, company, contact, dbAddress, dbCountry,
 	jobType, jobPriority, jobStatus, projectStatus, skill, user, userSkill,
 	salesOrganization, equipmentFamily, equipmentModel, equipmentModelTranslation,
-	equipmentBrand, userUnavailability, userUnavailabilityType,
+	equipmentBrand, userUnavailability, userUnavailabilityType, planningSetting,
 )
 
 // salesOrgGroup is the "sales_organization group" of the contract: all three forms.
@@ -374,6 +374,8 @@ var jobs = define("jobs", "Jobs", "reference_back_office", func(b *builder) {
 
 var jobPlanning = define("job_planning", "JobPlanning", "", func(b *builder) {
 	b.e.Description = "A technician planned on a job for a time slot."
+	// Slot search reads the plannings of a window from this index alone.
+	b.e.Indexes = [][]string{{"date_to", "date_from", "user_id", "jobs_id", "id"}}
 	b.ref(Reference{Name: "jobs", IDField: "jobs_id", CodeField: "jobs_reference_back_office", Embedded: "jobs",
 		Target: "jobs", Required: true, Cascade: true, Collection: "job_planning"})
 	b.ref(Reference{Name: "user", IDField: "user_id", CodeField: "user_code", Embedded: "user", Target: "user",
@@ -400,7 +402,7 @@ var userUnavailability = define("user_unavailability", "UserUnavailability", "",
 		CodeField: "user_unavailability_type_code", Embedded: "user_unavailability_type",
 		Target: "user_unavailability_type", Required: true})
 	b.date("date_start", required)
-	b.date("date_end", required)
+	b.date("date_end", required, indexed)
 	b.str("description", 255)
 	b.bool("is_approved")
 	b.modified()

@@ -64,6 +64,9 @@ type Entity struct {
 	Lists       []*OwnedList
 	// Uniques lists extra multi-column unique constraints (per tenant).
 	Uniques [][]string
+	// Indexes lists extra multi-column indexes (per tenant), e.g. one that
+	// covers a hot range query.
+	Indexes [][]string
 
 	fields   map[string]*Field
 	embedded map[string]*Reference

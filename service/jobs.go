@@ -228,7 +228,7 @@ func planningBefore(w *writer, e *schema.Entity, old, rec ordo.Record, path stri
 	if !rec.Time("date_to").After(rec.Time("date_from")) {
 		return ordo.FieldError("InvalidRange", path+"date_to", "%sdate_to must be after date_from", path)
 	}
-	return nil
+	return w.checkBookingFree(old, rec)
 }
 
 // planningAfter: planning a technician on a waiting job moves it to Planned.

@@ -27,6 +27,7 @@ func init() {
 		"job_planning":        {before: planningBefore, after: planningAfter, deleted: planningDeleted, lockExisting: true},
 		"job_status":          {before: jobStatusBefore},
 		"user_unavailability": {before: unavailabilityBefore},
+		"planning_setting":    {before: planningSettingBefore},
 	}
 }
 

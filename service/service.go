@@ -43,6 +43,10 @@ func (s *Service) Get(ctx context.Context, tenant int64, e *schema.Entity, id st
 
 // Create inserts a row from a request body and returns it as stored.
 func (s *Service) Create(ctx context.Context, tenant int64, e *schema.Entity, body map[string]any) (ordo.Record, error) {
+	ctx, err := takeForce(ctx, e, body)
+	if err != nil {
+		return nil, err
+	}
 	if err := validateTree(e, body, modeInsert); err != nil { // every problem of the body at once, before a transaction
 		return nil, err
 	}
@@ -55,7 +59,11 @@ func (s *Service) Create(ctx context.Context, tenant int64, e *schema.Entity, bo
 // stored. A non-empty ifMatch (an If-Match header) must name the row's
 // current ETag, else the update is refused with EPrecondition.
 func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id string, body map[string]any, ifMatch string) (ordo.Record, error) {
-	if err := validateTree(e, body, modeUpdate); err != nil {
+	ctx, err := takeForce(ctx, e, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateTree(e, body, modeUpdate); err != nil { // every problem of the body at once, before a transaction
 		return nil, err
 	}
 	return s.write(ctx, tenant, e, func(w *writer) (string, error) {

@@ -199,14 +199,21 @@ func (db *DB) indexSQL(e *schema.Entity) []string {
 		}
 	}
 	for _, cols := range e.Uniques {
-		quoted := make([]string, len(cols))
-		for i, c := range cols {
-			quoted[i] = q(c)
-		}
-		out = append(out, fmt.Sprintf("CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (tenant_id, %s)",
-			q("ux_"+e.Table+"_"+strings.Join(cols, "_")), q(e.Table), strings.Join(quoted, ", ")))
+		out = append(out, multiIndexSQL(e, "UNIQUE INDEX", "ux_", cols))
+	}
+	for _, cols := range e.Indexes {
+		out = append(out, multiIndexSQL(e, "INDEX", "ix_", cols))
 	}
 	return out
+}
+
+func multiIndexSQL(e *schema.Entity, kind, prefix string, cols []string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = q(c)
+	}
+	return fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (tenant_id, %s)",
+		kind, q(prefix+e.Table+"_"+strings.Join(cols, "_")), q(e.Table), strings.Join(quoted, ", "))
 }
 
 func (db *DB) tableColumns(ctx context.Context, tx *sql.Tx, table string) (map[string]bool, error) {
