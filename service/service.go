@@ -78,8 +78,10 @@ func (w *writer) checkIfMatch(e *schema.Entity, cur ordo.Record) error {
 	if w.ifMatch == "" {
 		return nil
 	}
-	if err := loadLists(w.ctx, w.tx, e, []ordo.Record{cur}); err != nil {
-		return err
+	if _, stored := cur[ordo.ETagKey]; !stored { // only the content-hash fallback needs the lists
+		if err := loadLists(w.ctx, w.tx, e, []ordo.Record{cur}); err != nil {
+			return err
+		}
 	}
 	if !MatchETag(w.ifMatch, ETag(e, cur)) {
 		return ordo.Errorf(ordo.EPrecondition, "%s %s has changed since the version named in If-Match", e.Controller, cur.ID())
