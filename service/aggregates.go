@@ -172,27 +172,34 @@ func (w *writer) jobChanged(old, rec ordo.Record) error {
 // planningChanged records how a planning write (old nil: insert; rec nil:
 // delete) changes date_next_job; jobOf returns a planning's job (locked).
 func (w *writer) planningChanged(old, rec ordo.Record, jobOf func(id string) (ordo.Record, error)) error {
-	if old != nil {
-		job, err := jobOf(old.String("jobs_id"))
+	// openProject is the delta of the project of a planning's job while the
+	// job is open (nil otherwise: its plannings do not count).
+	openProject := func(planning ordo.Record) (*projectDelta, error) {
+		job, err := jobOf(planning.String("jobs_id"))
 		if err != nil || job == nil {
+			return nil, err
+		}
+		sys, err := w.systemStatus(job)
+		if err != nil || figuresOf(sys).open == 0 {
+			return nil, err
+		}
+		return w.delta(job.String("project_id")), nil
+	}
+	if old != nil {
+		d, err := openProject(old)
+		if err != nil {
 			return err
 		}
-		if sys, err := w.systemStatus(job); err != nil {
-			return err
-		} else if figuresOf(sys).open == 1 {
-			d := w.delta(job.String("project_id"))
+		if d != nil {
 			d.removedNext = append(d.removedNext, old.Time("date_from"))
 		}
 	}
 	if rec != nil {
-		job, err := jobOf(rec.String("jobs_id"))
-		if err != nil || job == nil {
+		d, err := openProject(rec)
+		if err != nil {
 			return err
 		}
-		if sys, err := w.systemStatus(job); err != nil {
-			return err
-		} else if figuresOf(sys).open == 1 {
-			d := w.delta(job.String("project_id"))
+		if d != nil {
 			d.nextCandidate = earlier(d.nextCandidate, rec.Time("date_from"))
 		}
 	}
