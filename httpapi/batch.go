@@ -158,13 +158,9 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) ([]batchReque
 			return nil, ordo.Errorf(ordo.EUnsupported, "Content-Type %s is not supported for $batch; send application/json", mt)
 		}
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	raw, err := s.readLimited(w, r, "the batch")
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, ordo.Errorf(ordo.ETooLarge, "the batch is larger than %d bytes", s.maxBody)
-		}
-		return nil, ordo.Errorf(ordo.EInvalid, "could not read the request body")
+		return nil, err
 	}
 	var batch struct {
 		Requests *[]batchRequest `json:"requests"`

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -88,13 +87,9 @@ func (s *Server) readMultipartBatch(w http.ResponseWriter, r *http.Request, boun
 	if boundary == "" {
 		return nil, ordo.Errorf(ordo.EInvalid, "a multipart/mixed batch needs a boundary parameter in its Content-Type")
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	raw, err := s.readLimited(w, r, "the batch")
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, ordo.Errorf(ordo.ETooLarge, "the batch is larger than %d bytes", s.maxBody)
-		}
-		return nil, ordo.Errorf(ordo.EInvalid, "could not read the request body")
+		return nil, err
 	}
 	if !bytes.Contains(raw, []byte("--"+boundary+"--")) {
 		return nil, ordo.Errorf(ordo.EInvalid, "the multipart batch ends before its closing boundary --%s--", boundary)

@@ -129,13 +129,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (map[string]an
 			return nil, ordo.Errorf(ordo.EUnsupported, "Content-Type %s is not supported; send application/json", mt)
 		}
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	raw, err := s.readLimited(w, r, "the request body")
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, ordo.Errorf(ordo.ETooLarge, "the request body is larger than %d bytes", s.maxBody)
-		}
-		return nil, ordo.Errorf(ordo.EInvalid, "could not read the request body")
+		return nil, err
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, ordo.Errorf(ordo.EInvalid, "the request body is empty; send a JSON object")
@@ -168,4 +164,18 @@ func jsonError(err error, raw []byte) error {
 		return ordo.Errorf(ordo.EInvalid, "malformed JSON: the body ends early (%d bytes)", len(raw))
 	}
 	return ordo.Errorf(ordo.EInvalid, "malformed JSON: %s", fmt.Sprint(err))
+}
+
+// readLimited reads the request body up to the server's size limit; what
+// names the body in the 413 message ("the request body", "the batch").
+func (s *Server) readLimited(w http.ResponseWriter, r *http.Request, what string) ([]byte, error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, ordo.Errorf(ordo.ETooLarge, "%s is larger than %d bytes", what, s.maxBody)
+		}
+		return nil, ordo.Errorf(ordo.EInvalid, "could not read the request body")
+	}
+	return raw, nil
 }

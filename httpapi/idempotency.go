@@ -57,14 +57,8 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+		raw, err := s.readLimited(w, r, "the request body")
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				err = ordo.Errorf(ordo.ETooLarge, "the request body is larger than %d bytes", s.maxBody)
-			} else {
-				err = ordo.Errorf(ordo.EInvalid, "could not read the request body")
-			}
 			s.writeError(w, r, err)
 			return
 		}
