@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/internal/testenv"
@@ -74,6 +75,44 @@ func TestRuleEdgeCases(t *testing.T) {
 			map[string]any{"field_name": "name", "language_code": "fr", "value_translated": "a"}}})
 		if n := len(model["translations"].([]any)); n != 1 {
 			t.Errorf("%d translations stored for two identical ones, want 1", n)
+		}
+	})
+}
+
+// TestRuleProjectNextJobIncremental holds date_next_job through the moves
+// the incremental maintenance handles without and with a recomputation: a
+// later planning added or removed leaves it, the earliest one moved later
+// gives way to the next earliest, one moved earlier takes its place.
+func TestRuleProjectNextJobIncremental(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		w := rlNewWorld(t, dsn)
+		next := func(t *testing.T) time.Time {
+			t.Helper()
+			return rlDate(t, w.get(t, "Project", w.projectID), "date_next_job")
+		}
+		early, mid, late := rlTime("2030-04-01T08:00:00Z"), rlTime("2030-04-05T08:00:00Z"), rlTime("2030-04-09T08:00:00Z")
+		j1, j2 := w.newJob(t, nil), w.newJob(t, nil)
+		first := w.plan(t, j1, early, 60)
+		w.plan(t, j1, late, 60)
+		other := w.plan(t, j2, mid, 60)
+		for _, step := range []struct {
+			what string
+			do   func()
+			want time.Time
+		}{
+			{"three plannings", func() {}, early},
+			{"a later planning removed", func() { w.must(t, 204, "DELETE", rlPath("JobPlanning", other), nil) }, early},
+			{"the earliest moved after the other", func() {
+				w.put(t, "JobPlanning", first, rlObj{"date_from": late.Add(48 * time.Hour).Format(time.RFC3339), "date_to": late.Add(49 * time.Hour).Format(time.RFC3339)})
+			}, late},
+			{"moved back before it", func() {
+				w.put(t, "JobPlanning", first, rlObj{"date_from": mid.Format(time.RFC3339), "date_to": mid.Add(time.Hour).Format(time.RFC3339)})
+			}, mid},
+		} {
+			step.do()
+			if got := next(t); !got.Equal(step.want) {
+				t.Errorf("after %s: date_next_job %v, want %v", step.what, got, step.want)
+			}
 		}
 	})
 }
