@@ -78,6 +78,12 @@ type EntityQuery struct {
 	Query  Query
 }
 
+// RowVersion is a row's id and version token ("" for a row written by
+// another tool, which has none).
+type RowVersion struct {
+	ID, Token string
+}
+
 // Order is one sort key on a field of the queried entity.
 type Order struct {
 	Field string
@@ -114,6 +120,10 @@ type Tx interface {
 	// and returns their rows in the same order. The queries take only Conds
 	// and AnyOf (no filter, order, limit or field list).
 	ListMany(ctx context.Context, qs []EntityQuery) ([][]Record, error)
+	// RowVersions returns, for each query (Conds and AnyOf only; order and
+	// limit are ignored), the id and version token of every matching row, in
+	// one statement.
+	RowVersions(ctx context.Context, qs []EntityQuery) ([][]RowVersion, error)
 	// Count counts the rows matching q (Limit and Offset ignored).
 	Count(ctx context.Context, e *schema.Entity, q Query) (int64, error)
 	// Insert stores a complete record and sets r[ETagKey] to the row's new

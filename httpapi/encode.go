@@ -116,6 +116,16 @@ func checkAccept(r *http.Request) error {
 
 // readBody decodes a JSON object body within the size limit.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	raw, err := s.readJSONText(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(raw)
+}
+
+// readJSONText reads a body sent as JSON within the size limit, checking
+// its media type and text but not decoding it (decodeObject does).
+func (s *Server) readJSONText(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil {
@@ -139,6 +149,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (map[string]an
 	if err := checkBodyText(raw); err != nil {
 		return nil, err
 	}
+	return raw, nil
+}
+
+// decodeObject decodes a JSON object (numbers kept as json.Number).
+func decodeObject(raw []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -82,13 +82,18 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, e *schema.
 	s.writeEntity(w, r, http.StatusCreated, e, rec)
 }
 
+// handleUpdate: a PUT. The body is decoded only when the service cannot
+// answer it as a known re-send of the same bytes (service/resend.go).
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {
-	body, err := s.readBody(w, r)
+	raw, err := s.readJSONText(w, r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	rec, err := s.svc.Update(r.Context(), principal(r.Context()).TenantID, e, id, body, r.Header.Get("If-Match"))
+	p := principal(r.Context())
+	key := service.NewResendKey(p.TenantID, p.CredentialID, r.Method, r.URL.RequestURI(), raw)
+	rec, err := s.svc.UpdateKeyed(r.Context(), p.TenantID, e, id, key, r.Header.Get("If-Match"),
+		func() (map[string]any, error) { return decodeObject(raw) })
 	if err != nil {
 		s.writeError(w, r, err)
 		return

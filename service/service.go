@@ -18,11 +18,14 @@ type Service struct {
 	reg   *schema.Registry
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// resend remembers PUTs that only touched their row (resend.go).
+	resend resendMemory
 }
 
 // New returns a Service on store.
 func New(store ordo.Store, reg *schema.Registry) *Service {
-	return &Service{store: store, reg: reg, Now: func() time.Time { return time.Now().UTC() }}
+	return &Service{store: store, reg: reg, Now: func() time.Time { return time.Now().UTC() },
+		resend: resendMemory{max: DefaultResendMemory, entries: map[ResendKey]*resendEntry{}}}
 }
 
 // Registry is the entity registry the service uses.
@@ -92,8 +95,17 @@ func (w *writer) checkIfMatch(e *schema.Entity, cur ordo.Record) error {
 // write runs one top-level write in one transaction: the rows it touches,
 // the derived project aggregates and the re-read of the result.
 func (s *Service) write(ctx context.Context, tenant int64, e *schema.Entity, fn func(w *writer) (string, error)) (ordo.Record, error) {
+	return s.writeWith(ctx, tenant, e, nil, fn)
+}
+
+// writeWith is write with the writer's transaction wrapped by wrap (nil:
+// none), which observes what the request reads and writes.
+func (s *Service) writeWith(ctx context.Context, tenant int64, e *schema.Entity, wrap func(ordo.Tx) ordo.Tx, fn func(w *writer) (string, error)) (ordo.Record, error) {
 	var rec ordo.Record
 	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
+		if wrap != nil {
+			tx = wrap(tx)
+		}
 		w := s.newWriter(ctx, tx)
 		id, err := fn(w)
 		if err != nil {

@@ -46,6 +46,9 @@ type writer struct {
 	// ifMatch is the If-Match header of the request (empty: none), checked
 	// against the addressed row once it is locked.
 	ifMatch string
+	// touchedOnly: the addressed row was stored unchanged but for its touch
+	// fields (resend.go), and touchDateUpdate whether date_update was one.
+	touchedOnly, touchDateUpdate bool
 }
 
 // fieldErrors collects validation details so that a client learns every
@@ -130,7 +133,8 @@ func (w *writer) save(e *schema.Entity, body map[string]any, m mode, key, path s
 			return nil, err
 		}
 	}
-	if err := w.store(e, old, rec, m); err != nil {
+	_, gaveDateUpdate := changes["date_update"]
+	if err := w.store(e, old, rec, m, gaveDateUpdate); err != nil {
 		return nil, err
 	}
 	if err := w.saveLists(e, id, body, path); err != nil {
@@ -443,7 +447,7 @@ func refForms(ref *schema.Reference) string {
 // store inserts rec or updates what differs from old. An embedded object
 // that changes nothing writes nothing, so re-sending a body is idempotent and
 // does not move delta-sync watermarks.
-func (w *writer) store(e *schema.Entity, old, rec ordo.Record, m mode) error {
+func (w *writer) store(e *schema.Entity, old, rec ordo.Record, m mode, gaveDateUpdate bool) error {
 	if old == nil {
 		rec["modified_dateutc"] = w.now
 		if err := w.tx.Insert(w.ctx, e, rec); err != nil {
@@ -461,12 +465,11 @@ func (w *writer) store(e *schema.Entity, old, rec ordo.Record, m mode) error {
 	if len(diff) == 0 && m == modeUpsert {
 		return nil
 	}
-	if _, ok := e.Field("date_update"); ok {
-		if _, given := diff["date_update"]; !given {
-			rec["date_update"], diff["date_update"] = w.now, w.now
-		}
+	if len(diff) == 0 && w.depth == 1 {
+		w.touchedOnly = true // the addressed row changes by its touch fields only
+		w.touchDateUpdate = !gaveDateUpdate
 	}
-	rec["modified_dateutc"], diff["modified_dateutc"] = w.now, w.now
+	w.touchFields(e, rec, diff, !gaveDateUpdate)
 	if err := w.tx.Update(w.ctx, e, rec.ID(), diff); err != nil {
 		return err
 	}

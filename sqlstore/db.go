@@ -110,12 +110,16 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	} else {
 		db.dialect = sqldialect.SQLite{}
 		path := strings.TrimPrefix(dsn, "sqlite://")
-		// A page cache of 32 MiB per connection and reads through mmap keep a
+		// A page cache of 32 MiB per connection keeps a
 		// tenant's indexes in memory at a million jobs (SQLite's default cache
 		// is 2 MiB), so a read by key costs the same at 10k rows and at 1M.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(OFF)" +
-			"&_pragma=cache_size(-32768)&_pragma=mmap_size(2147418112)"
+			"&_pragma=cache_size(-32768)"
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+		// No mmap: a connection that maps the file unmaps it whenever it
+		// starts a read after another connection's commit (SQLite's pager
+		// resets its mapping then), which made every request following a
+		// write pay a munmap of the whole mapping.
 		w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 		if err != nil {
 			return nil, err

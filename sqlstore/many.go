@@ -92,3 +92,65 @@ func unionIndex(v any) (int, error) {
 	}
 	return 0, fmt.Errorf("%T", v)
 }
+
+// RowVersions implements ordo.Tx: for each query, the id and version token
+// of every matching row, all in one UNION ALL statement of three narrow
+// columns. It checks that rows read earlier are still the same rows.
+func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.RowVersion, error) {
+	out := make([][]ordo.RowVersion, len(qs))
+	if len(qs) == 0 {
+		return out, nil
+	}
+	d := tx.db.dialect
+	args := tx.args()
+	var b strings.Builder
+	member := func(i int, e *schema.Entity, q ordo.Query) error {
+		from, err := tx.selectSQL(e, q, args)
+		if err != nil {
+			return err
+		}
+		if b.Len() > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT " + strconv.Itoa(i) + ", " + d.UnionColumn(schema.KindGUID, alias+".id") + ", " +
+			d.UnionColumn(schema.KindString, alias+"."+etagColumn) + " " + from)
+		return nil
+	}
+	for i, eq := range qs {
+		qr := eq.Query
+		if qr.Filter != nil || qr.Offset != 0 || qr.Fields != nil {
+			return nil, errors.New("sqlstore: RowVersions takes conditions only")
+		}
+		if err := member(i, eq.Entity, ordo.Query{Conds: qr.Conds, AnyOf: qr.AnyOf}); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.query(ctx, b.String(), args.List...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var n, id, token any
+	for rows.Next() {
+		if err := rows.Scan(&n, &id, &token); err != nil {
+			return nil, err
+		}
+		i, err := unionIndex(n)
+		if err != nil || i < 0 || i >= len(qs) {
+			return nil, fmt.Errorf("sqlstore: RowVersions: bad query index %v", n)
+		}
+		idv, err := d.ScanUnion(schema.KindGUID, id)
+		if err != nil {
+			return nil, err
+		}
+		tok, err := d.ScanUnion(schema.KindString, token)
+		if err != nil {
+			return nil, err
+		}
+		v := ordo.RowVersion{}
+		v.ID, _ = idv.(string)
+		v.Token, _ = tok.(string)
+		out[i] = append(out[i], v)
+	}
+	return out, rows.Err()
+}

@@ -85,3 +85,13 @@ func (c *stmtCache) close() {
 	}
 	clear(c.stmts)
 }
+
+// queryRow runs a one-row query on pool outside any transaction, through the
+// pool's prepared statement when there is one (SQLite: a statement prepared
+// per call costs more than running it on a small table).
+func (db *DB) queryRow(ctx context.Context, pool *sql.DB, query string, args ...any) *sql.Row {
+	if st := db.stmts[pool].get(query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return pool.QueryRowContext(ctx, query, args...)
+}

@@ -119,7 +119,7 @@ func (db *DB) CredentialByLogin(ctx context.Context, domain, username string) (C
 // the credential cache compares it to detect a changed password.
 func (db *DB) PasswordHash(ctx context.Context, credentialID int64) (string, error) {
 	var h string
-	err := db.reader.QueryRowContext(ctx, "SELECT password_hash FROM credential WHERE id = "+db.dialect.Placeholder(1),
+	err := db.queryRow(ctx, db.reader, "SELECT password_hash FROM credential WHERE id = "+db.dialect.Placeholder(1),
 		credentialID).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

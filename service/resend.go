@@ -1,0 +1,251 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"hash"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/schema"
+)
+
+// Re-sent PUTs.
+//
+// ERPs re-send whole records, most of them unchanged: a full re-sync, a
+// retry, a record pushed again because something else of it changed. Such a
+// PUT changes nothing but the row's touch fields (date_update,
+// modified_dateutc, its version token), yet the full path decodes the body,
+// reads every row it names, resolves and compares each embedded object.
+//
+// The full path is deterministic given the request and what it reads. So
+// when a run turns out to be a touch, the service remembers, under the
+// request's key (tenant, credential, method, URL, exact body bytes), every
+// read it made (entity and conditions) and the rows each returned (id and
+// version token), plus a hash of the addressed row's content. The next time
+// the same key arrives, one statement re-runs those reads narrowly (id and
+// token only); if every read returns the same rows at the same versions and
+// the addressed row has the same content, the full path would touch the row
+// and nothing else, so the service does exactly that. Any difference, or any
+// read the check cannot repeat (a filter, a count), falls back to the full
+// path. The memory is per process and bounded: it only ever saves work.
+
+// ResendKey names one exact write request.
+type ResendKey [sha256.Size]byte
+
+// NewResendKey hashes what makes two requests the same request.
+func NewResendKey(tenant, credential int64, method, uri string, body []byte) ResendKey {
+	h := sha256.New()
+	var n [16]byte
+	binary.LittleEndian.PutUint64(n[:8], uint64(tenant))
+	binary.LittleEndian.PutUint64(n[8:], uint64(credential))
+	h.Write(n[:])
+	h.Write([]byte(method + "\x00" + uri + "\x00"))
+	h.Write(body)
+	var k ResendKey
+	h.Sum(k[:0])
+	return k
+}
+
+// DefaultResendMemory bounds the remembered requests of one process (about
+// 3 KB each for the seed-shaped job).
+const DefaultResendMemory = 10000
+
+type resendEntry struct {
+	entity      *schema.Entity
+	id          string
+	reads       []ordo.EntityQuery
+	fingerprint [sha256.Size]byte // of the rows each read returned
+	content     [sha256.Size]byte // of the addressed row, touch fields aside
+	// touchDateUpdate: the body did not give date_update, so the touch sets it.
+	touchDateUpdate bool
+}
+
+type resendMemory struct {
+	mu      sync.Mutex
+	max     int
+	entries map[ResendKey]*resendEntry
+}
+
+func (m *resendMemory) get(k ResendKey) *resendEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.entries[k]
+}
+
+func (m *resendMemory) put(k ResendKey, e *resendEntry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.max <= 0 {
+		return
+	}
+	if len(m.entries) >= m.max {
+		clear(m.entries) // cheap, and rare: a full memory is simply relearnt
+	}
+	m.entries[k] = e
+}
+
+func (m *resendMemory) drop(k ResendKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.entries, k)
+}
+
+// SetResendMemory bounds the remembered re-sendable requests (0 disables
+// the shortcut).
+func (s *Service) SetResendMemory(n int) {
+	s.resend.mu.Lock()
+	defer s.resend.mu.Unlock()
+	s.resend.max = n
+	clear(s.resend.entries)
+}
+
+// UpdateKeyed is Update for a request known by its key: a request that is
+// known to only touch the row, and whose reads still return the same rows,
+// is answered by touching the row; otherwise decode gives the body and the
+// full Update runs, remembering the request when it only touched the row.
+func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entity, id string, key ResendKey,
+	ifMatch string, decode func() (map[string]any, error)) (ordo.Record, error) {
+	if entry := s.resend.get(key); entry != nil && entry.entity == e && entry.id == id {
+		rec, err := s.touch(ctx, tenant, entry, ifMatch)
+		if !errors.Is(err, errChanged) {
+			return rec, err
+		}
+		s.resend.drop(key)
+	}
+	body, err := decode()
+	if err != nil {
+		return nil, err
+	}
+	ctx, err = takeForce(ctx, e, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateTree(e, body, modeUpdate); err != nil {
+		return nil, err
+	}
+	var rt *recordingTx
+	var w *writer
+	rec, err := s.writeWith(ctx, tenant, e, func(tx ordo.Tx) ordo.Tx {
+		rt = &recordingTx{Tx: tx, entity: e, id: id}
+		return rt
+	}, func(wr *writer) (string, error) {
+		w = wr
+		w.ifMatch = ifMatch
+		return w.saveTop(e, body, modeUpdate, id)
+	})
+	if err == nil && w.touchedOnly && rt.verifiable() {
+		s.resend.put(key, rt.entry(w.touchDateUpdate))
+	}
+	return rec, err
+}
+
+// errChanged: the remembered reads no longer hold; the full path runs.
+var errChanged = errors.New("service: a remembered request's reads changed")
+
+// touch answers a remembered request: under the row's lock, the reads are
+// checked and the row touched as the full path would.
+func (s *Service) touch(ctx context.Context, tenant int64, entry *resendEntry, ifMatch string) (ordo.Record, error) {
+	e := entry.entity
+	var rec ordo.Record
+	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
+		cur, err := tx.GetForUpdate(ctx, e, entry.id)
+		if err != nil {
+			if ordo.IsCode(err, ordo.ENotFound) {
+				return errChanged
+			}
+			return err
+		}
+		if contentHash(e, cur, entry.touchDateUpdate) != entry.content {
+			return errChanged
+		}
+		versions, err := tx.RowVersions(ctx, entry.reads)
+		if err != nil {
+			return err
+		}
+		if fingerprint(versions, entry.id) != entry.fingerprint {
+			return errChanged
+		}
+		w := s.newWriter(ctx, tx)
+		w.ifMatch = ifMatch
+		if err := w.checkIfMatch(e, cur); err != nil {
+			return err
+		}
+		diff := w.touchFields(e, cur, ordo.Record{}, entry.touchDateUpdate)
+		if err := tx.Update(ctx, e, cur.ID(), diff); err != nil {
+			return err
+		}
+		cur[ordo.ETagKey] = diff[ordo.ETagKey]
+		rec = cur
+		return loadLists(ctx, tx, e, []ordo.Record{rec})
+	})
+	return rec, err
+}
+
+// touchFields sets the fields every update of a row changes, in rec and in
+// diff, and returns diff. date_update is the request's time unless the body
+// gave it (then a re-sent body keeps it, and stays idempotent).
+func (w *writer) touchFields(e *schema.Entity, rec, diff ordo.Record, dateUpdate bool) ordo.Record {
+	if _, ok := e.Field("date_update"); ok && dateUpdate {
+		if _, given := diff["date_update"]; !given {
+			rec["date_update"], diff["date_update"] = w.now, w.now
+		}
+	}
+	rec["modified_dateutc"], diff["modified_dateutc"] = w.now, w.now
+	return diff
+}
+
+// contentHash hashes a row but for the fields a touch changes.
+func contentHash(e *schema.Entity, rec ordo.Record, dateUpdateTouched bool) [sha256.Size]byte {
+	h := sha256.New()
+	buf := make([]byte, 0, 64)
+	for _, f := range e.Fields {
+		if f.Name == "modified_dateutc" || (f.Name == "date_update" && dateUpdateTouched) {
+			continue
+		}
+		v, ok := rec[f.Name]
+		if !ok {
+			v = f.Zero()
+		}
+		buf = schema.AppendJSON(buf[:0], f.Kind, v)
+		buf = append(buf, 0)
+		h.Write(buf)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// fingerprint hashes what each read returned, ignoring row order; the
+// addressed row stands without its token, which every touch changes (its
+// content is compared on its own).
+func fingerprint(results [][]ordo.RowVersion, topID string) [sha256.Size]byte {
+	h := sha256.New()
+	for i, rows := range results {
+		writeInt(h, uint64(i))
+		sorted := slices.Clone(rows)
+		slices.SortFunc(sorted, func(a, b ordo.RowVersion) int { return strings.Compare(a.ID, b.ID) })
+		for _, r := range sorted {
+			h.Write([]byte(r.ID))
+			h.Write([]byte{0})
+			if r.ID != topID {
+				h.Write([]byte(r.Token))
+			}
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+func writeInt(h hash.Hash, n uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], n)
+	h.Write(b[:])
+}
