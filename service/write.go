@@ -46,6 +46,8 @@ type writer struct {
 	// ifMatch is the If-Match header of the request (empty: none), checked
 	// against the addressed row once it is locked.
 	ifMatch string
+	// batch is what the rows of one UpsertMany call share (nil otherwise).
+	batch *batchState
 }
 
 // fieldErrors collects validation details so that a client learns every
@@ -235,6 +237,9 @@ func (w *writer) identify(e *schema.Entity, changes ordo.Record, m mode, key, pa
 		if !rulesFor(e).lockExisting {
 			return w.lookup(e, c.Field, c.Value.(string))
 		}
+		if rec, ok := w.lockedRow(e, c.Field, c.Value.(string)); ok {
+			return rec, nil
+		}
 		rows, err := w.tx.List(w.ctx, e, ordo.Query{Conds: []ordo.Cond{c}, Limit: 1, ForUpdate: true})
 		if err != nil || len(rows) == 0 {
 			return nil, err
@@ -387,7 +392,7 @@ func (w *writer) applyDefaults(e *schema.Entity, rec ordo.Record) error {
 		if !ref.UseDefault || !isZeroID(rec[ref.IDField]) {
 			continue
 		}
-		def, err := w.tx.Find(w.ctx, ref.TargetEntity(), ordo.Cond{Field: "is_default", Value: true})
+		def, err := w.defaultRow(ref.TargetEntity())
 		if err != nil {
 			return err
 		}
@@ -402,7 +407,7 @@ func (w *writer) applyDefaults(e *schema.Entity, rec ordo.Record) error {
 		rec["date_update"] = w.now
 	}
 	if e.HasID2 && rec.Int("id2") == 0 {
-		n, err := w.tx.NextID2(w.ctx, e)
+		n, err := w.nextID2(e)
 		if err != nil {
 			return err
 		}
@@ -541,8 +546,17 @@ func (w *writer) saveLists(e *schema.Entity, id string, body map[string]any, pat
 		}
 		// The list is part of the owner's representation: the owner gets a
 		// new ETag and shows in delta syncs.
-		if err := w.tx.Update(w.ctx, e, id, ordo.Record{"modified_dateutc": w.now}); err != nil {
+		touched := ordo.Record{"modified_dateutc": w.now}
+		if err := w.tx.Update(w.ctx, e, id, touched); err != nil {
 			return err
+		}
+		if cached, ok := w.rows.get(e, "id", id); ok && cached != nil {
+			rec := ordo.Record{}
+			for k, v := range cached {
+				rec[k] = v
+			}
+			rec["modified_dateutc"], rec[ordo.ETagKey] = w.now, touched[ordo.ETagKey]
+			w.remember(e, cached, rec)
 		}
 		for i, obj := range items {
 			child := map[string]any{}
