@@ -141,6 +141,13 @@ type Tx interface {
 	DeleteWhere(ctx context.Context, e *schema.Entity, conds ...Cond) (int64, error)
 	// NextID2 returns the next per-tenant id2 of e.
 	NextID2(ctx context.Context, e *schema.Entity) (int64, error)
+	// ReserveID2 returns the numbers n calls of NextID2 would return, at
+	// once, and the counter's value before them (prev); the counter is left
+	// at the last one. A caller that uses fewer gives the rest back with
+	// SetID2 before the transaction ends.
+	ReserveID2(ctx context.Context, e *schema.Entity, n int) (prev int64, free []int64, err error)
+	// SetID2 sets e's id2 counter to last, the last number used.
+	SetID2(ctx context.Context, e *schema.Entity, last int64) error
 	// ProjectStats aggregates the jobs and plannings of one project.
 	ProjectStats(ctx context.Context, projectID string) (ProjectStats, error)
 	// EarliestPlanning is the earliest date_from of a job's plannings (the

@@ -31,6 +31,9 @@ type projectDelta struct {
 	// date_closed of a completed job that left, the earliest date_from of
 	// plannings that left); when one equals the stored date, it is recomputed.
 	removedLast, removedNext []time.Time
+	// recompute asks for the figures to be recomputed from the project's
+	// jobs (see projectDelta.merge).
+	recompute bool
 }
 
 func (w *writer) delta(projectID string) *projectDelta {
@@ -235,6 +238,7 @@ func (w *writer) applyProjectDelta(pe *schema.Entity, id string, d *projectDelta
 		return err
 	}
 	p := rows[0]
+	recompute = recompute || d.recompute
 	last, next := p.Time("date_last_job"), p.Time("date_next_job")
 	for _, t := range d.removedLast {
 		recompute = recompute || !t.Before(last)

@@ -245,4 +245,14 @@ func (t *recordingTx) NextID2(ctx context.Context, e *schema.Entity) (int64, err
 	return t.Tx.NextID2(ctx, e)
 }
 
+func (t *recordingTx) ReserveID2(ctx context.Context, e *schema.Entity, n int) (int64, []int64, error) {
+	t.writes++
+	return t.Tx.ReserveID2(ctx, e, n)
+}
+
+func (t *recordingTx) SetID2(ctx context.Context, e *schema.Entity, last int64) error {
+	t.writes++
+	return t.Tx.SetID2(ctx, e, last)
+}
+
 var _ ordo.Tx = (*recordingTx)(nil)

@@ -47,6 +47,14 @@ func (c rowCache) get(e *schema.Entity, field, value string) (ordo.Record, bool)
 
 // remember records rec, a row of e as the request just stored it.
 func (w *writer) remember(e *schema.Entity, old, rec ordo.Record) {
+	w.keep(e, old, rec)
+	if w.batch != nil {
+		w.batch.remembered(e, rec)
+	}
+}
+
+// keep caches rec, a row of e (old: the same row as cached before).
+func (w *writer) keep(e *schema.Entity, old, rec ordo.Record) {
 	if old != nil && e.ERPKey != "" && old.String(e.ERPKey) != rec.String(e.ERPKey) {
 		delete(w.rows.byKey[e], old.String(e.ERPKey))
 	}
@@ -61,6 +69,9 @@ func (w *writer) remember(e *schema.Entity, old, rec ordo.Record) {
 func (w *writer) forget(e *schema.Entity) {
 	delete(w.rows.byID, e)
 	delete(w.rows.byKey, e)
+	if w.batch != nil {
+		w.batch.forgot(e)
+	}
 }
 
 // lookup returns the row of e whose field ("id" or e's ERP key) is value,
@@ -75,7 +86,7 @@ func (w *writer) lookup(e *schema.Entity, field, value string) (ordo.Record, err
 	}
 	w.rows.put(e, field, value, rec)
 	if rec != nil {
-		w.remember(e, nil, rec)
+		w.keep(e, nil, rec)
 	}
 	return rec, nil
 }
@@ -103,59 +114,105 @@ func (wt *wanted) add(list *[]string, v string) {
 	*list = append(*list, v)
 }
 
-// prefetch reads, in one statement, the rows that body (a body of e) and its
-// embedded objects name by id or ERP key, and caches them, found or not.
-// Values that do not parse are left to validation.
-func (w *writer) prefetch(e *schema.Entity, body map[string]any) error {
-	want := map[*schema.Entity]*wanted{}
-	var order []*schema.Entity // a fixed order: the same statements every time
-	var walk func(e *schema.Entity, body map[string]any, depth int)
-	walk = func(e *schema.Entity, body map[string]any, depth int) {
-		if depth > maxEmbedDepth {
-			return
-		}
-		for _, ref := range e.Refs {
-			if ref.Derived {
-				continue
-			}
-			target := ref.TargetEntity()
-			wt := want[target]
-			if wt == nil {
-				wt = &wanted{seen: map[string]bool{}}
-				want[target] = wt
-				order = append(order, target)
-			}
-			if id := parsedString(e, ref.IDField, body[ref.IDField]); !isZeroID(id) {
-				wt.add(&wt.ids, id)
-			}
-			if ref.CodeField != "" && target.ERPKey != "" {
-				wt.add(&wt.keys, parsedString(e, ref.CodeField, body[ref.CodeField]))
-			}
-			obj, ok := body[ref.Embedded].(map[string]any)
-			if ref.Embedded == "" || !ok {
-				continue
-			}
-			if id := parsedString(target, "id", obj["id"]); !isZeroID(id) {
-				wt.add(&wt.ids, id)
-			}
-			if target.ERPKey != "" {
-				wt.add(&wt.keys, parsedString(target, target.ERPKey, obj[target.ERPKey]))
-			}
-			walk(target, obj, depth+1)
-		}
+// wantSet collects, entity by entity, the ids and ERP keys bodies name.
+type wantSet struct {
+	want  map[*schema.Entity]*wanted
+	order []*schema.Entity // a fixed order: the same statements every time
+}
+
+func newWantSet() *wantSet { return &wantSet{want: map[*schema.Entity]*wanted{}} }
+
+func (ws *wantSet) of(e *schema.Entity) *wanted {
+	wt := ws.want[e]
+	if wt == nil {
+		wt = &wanted{seen: map[string]bool{}}
+		ws.want[e] = wt
+		ws.order = append(ws.order, e)
 	}
-	walk(e, body, 0)
+	return wt
+}
+
+// walk adds what body (a body of e) and its embedded objects name through
+// their references. Values that do not parse are left to validation.
+func (ws *wantSet) walk(e *schema.Entity, body map[string]any, depth int) {
+	if depth > maxEmbedDepth {
+		return
+	}
+	for _, ref := range e.Refs {
+		if ref.Derived {
+			continue
+		}
+		target := ref.TargetEntity()
+		wt := ws.of(target)
+		if id := parsedString(e, ref.IDField, body[ref.IDField]); !isZeroID(id) {
+			wt.add(&wt.ids, id)
+		}
+		if ref.CodeField != "" && target.ERPKey != "" {
+			wt.add(&wt.keys, parsedString(e, ref.CodeField, body[ref.CodeField]))
+		}
+		obj, ok := body[ref.Embedded].(map[string]any)
+		if ref.Embedded == "" || !ok {
+			continue
+		}
+		if id := parsedString(target, "id", obj["id"]); !isZeroID(id) {
+			wt.add(&wt.ids, id)
+		}
+		if target.ERPKey != "" {
+			wt.add(&wt.keys, parsedString(target, target.ERPKey, obj[target.ERPKey]))
+		}
+		ws.walk(target, obj, depth+1)
+	}
+}
+
+// conds is the condition reading what wt wants of e (nil: nothing); pad
+// repeats the last value of each list up to a power of two, so that
+// batches of any size share a few statement texts.
+func (wt *wanted) conds(e *schema.Entity, pad bool) []ordo.Cond {
+	var anyOf []ordo.Cond
+	if len(wt.ids) > 0 {
+		anyOf = append(anyOf, ordo.Cond{Field: "id", Value: padded(wt.ids, pad)})
+	}
+	if len(wt.keys) > 0 {
+		anyOf = append(anyOf, ordo.Cond{Field: e.ERPKey, Value: padded(wt.keys, pad)})
+	}
+	return anyOf
+}
+
+func padded(list []string, pad bool) []string {
+	if !pad || len(list) < 2 {
+		return list
+	}
+	n := 2
+	for n < len(list) {
+		n *= 2
+	}
+	out := make([]string, len(list), n)
+	copy(out, list)
+	for len(out) < n {
+		out = append(out, list[len(list)-1])
+	}
+	return out
+}
+
+// cache records the rows found for wt's values, and the values not found.
+func (w *writer) cache(e *schema.Entity, wt *wanted, rows []ordo.Record) {
+	for _, id := range wt.ids {
+		w.rows.put(e, "id", id, nil)
+	}
+	for _, k := range wt.keys {
+		w.rows.put(e, e.ERPKey, k, nil)
+	}
+	for _, r := range rows {
+		w.keep(e, nil, r)
+	}
+}
+
+// fetch reads every row ws wants in one statement and caches them, found
+// or not.
+func (w *writer) fetch(ws *wantSet, pad bool) error {
 	var queries []ordo.EntityQuery
-	for _, target := range order {
-		wt := want[target]
-		var anyOf []ordo.Cond
-		if len(wt.ids) > 0 {
-			anyOf = append(anyOf, ordo.Cond{Field: "id", Value: wt.ids})
-		}
-		if len(wt.keys) > 0 {
-			anyOf = append(anyOf, ordo.Cond{Field: target.ERPKey, Value: wt.keys})
-		}
-		if anyOf != nil {
+	for _, target := range ws.order {
+		if anyOf := ws.want[target].conds(target, pad); anyOf != nil {
 			queries = append(queries, ordo.EntityQuery{Entity: target, Query: ordo.Query{AnyOf: anyOf}})
 		}
 	}
@@ -164,18 +221,17 @@ func (w *writer) prefetch(e *schema.Entity, body map[string]any) error {
 		return err
 	}
 	for qi, eq := range queries {
-		target, wt, rows := eq.Entity, want[eq.Entity], found[qi]
-		for _, id := range wt.ids {
-			w.rows.put(target, "id", id, nil)
-		}
-		for _, k := range wt.keys {
-			w.rows.put(target, target.ERPKey, k, nil)
-		}
-		for _, r := range rows {
-			w.remember(target, nil, r)
-		}
+		w.cache(eq.Entity, ws.want[eq.Entity], found[qi])
 	}
 	return nil
+}
+
+// prefetch reads, in one statement, the rows that body (a body of e) and its
+// embedded objects name by id or ERP key, and caches them, found or not.
+func (w *writer) prefetch(e *schema.Entity, body map[string]any) error {
+	ws := newWantSet()
+	ws.walk(e, body, 0)
+	return w.fetch(ws, false)
 }
 
 // parsedString is a body value of a GUID or string field in its stored

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,7 @@ type DB struct {
 	beforeCommit   func(ctx context.Context, tenantID int64)
 	noChangeLog    bool
 	health         writeHealth // full disk / read-only episodes (health.go)
+	inserts        sync.Map    // *schema.Entity → its INSERT statement (Tx.insertSQL)
 }
 
 // TraceStatements calls fn with the text and arguments of every statement

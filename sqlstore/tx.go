@@ -164,24 +164,46 @@ func (tx *Tx) Find(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (o
 // Insert implements ordo.Tx. Fields missing from r get their defaults.
 func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error {
 	args := tx.args()
-	var cols, vals strings.Builder
 	token := newETagToken()
-	cols.WriteString("tenant_id, " + etagColumn)
-	vals.WriteString(args.AddRaw(tx.tenant) + ", " + args.AddRaw(token))
+	args.AddRaw(tx.tenant)
+	args.AddRaw(token)
 	for _, f := range e.Fields {
 		v, ok := r[f.Name]
 		if !ok {
 			v = f.Zero()
 		}
-		cols.WriteString(", " + q(f.Name))
-		vals.WriteString(", " + args.Add(f.Kind, v))
+		args.Add(f.Kind, v)
 	}
-	if _, err := tx.exec(ctx, "INSERT INTO "+q(e.Table)+" ("+cols.String()+") VALUES ("+vals.String()+")", args.List...); err != nil {
+	if _, err := tx.exec(ctx, tx.db.insertSQL(e), args.List...); err != nil {
 		return err
 	}
 	r[ordo.ETagKey] = token
 	tx.recordChange(e, ordo.OpInsert, tx.insertedRow(e, r))
 	return nil
+}
+
+// insertSQL is the INSERT of a whole row of e, built once per entity. Its
+// parameters are anonymous on SQLite: the driver looks each numbered one
+// up by name, a cost that grows with the square of the columns (153 for
+// jobs).
+func (db *DB) insertSQL(e *schema.Entity) string {
+	if s, ok := db.inserts.Load(e); ok {
+		return s.(string)
+	}
+	ph := db.dialect.Placeholder
+	if db.dialect.Name() == "sqlite" {
+		ph = func(int) string { return "?" }
+	}
+	var cols, vals strings.Builder
+	cols.WriteString("tenant_id, " + etagColumn)
+	vals.WriteString(ph(1) + ", " + ph(2))
+	for i, f := range e.Fields {
+		cols.WriteString(", " + q(f.Name))
+		vals.WriteString(", " + ph(i+3))
+	}
+	s := "INSERT INTO " + q(e.Table) + " (" + cols.String() + ") VALUES (" + vals.String() + ")"
+	db.inserts.Store(e, s)
+	return s
 }
 
 // Update implements ordo.Tx.
