@@ -132,6 +132,10 @@ type Tx interface {
 	// Update sets the given fields of the row id, and changes[ETagKey] to
 	// the row's new version token.
 	Update(ctx context.Context, e *schema.Entity, id string, changes Record) error
+	// UpdateVersion is Update of a row that still holds the version token
+	// version; it reports false, changing nothing, when the row has another
+	// one (or is gone).
+	UpdateVersion(ctx context.Context, e *schema.Entity, id, version string, changes Record) (bool, error)
 	// UpdateWhere sets fields on every row matching conds (and a new version
 	// token, in changes[ETagKey]) and returns how many changed.
 	UpdateWhere(ctx context.Context, e *schema.Entity, changes Record, conds ...Cond) (int64, error)

@@ -184,7 +184,28 @@ func jsonError(err error, raw []byte) error {
 // readLimited reads the request body up to the server's size limit; what
 // names the body in the 413 message ("the request body", "the batch").
 func (s *Server) readLimited(w http.ResponseWriter, r *http.Request, what string) ([]byte, error) {
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	var raw []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= s.maxBody {
+		// One allocation of the announced size (io.ReadAll would grow its
+		// buffer several times over); a body longer than announced still
+		// meets the limit.
+		buf := make([]byte, n+1)
+		var k int
+		k, err = io.ReadFull(body, buf)
+		raw = buf[:k]
+		switch {
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+			err = nil
+		case err == nil: // longer than announced: the rest, within the limit
+			var rest []byte
+			rest, err = io.ReadAll(body)
+			raw = append(raw, rest...)
+		}
+	} else {
+		raw, err = io.ReadAll(body)
+	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

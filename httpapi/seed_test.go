@@ -220,7 +220,7 @@ func TestSeedPutStatementBudget(t *testing.T) {
 			name   string
 			budget int64
 		}{{"first PUT, inserting the graph", 30}, {"re-sent PUT, nothing embedded changes", 8},
-			{"re-sent again: a remembered touch (service/resend.go)", 4}} {
+			{"re-sent again: a remembered touch (service/resend.go)", 3}} {
 			var ran []string
 			srv.DB.TraceStatements(func(q string, _ []any) { ran = append(ran, strings.Join(strings.Fields(q), " ")) })
 			c.Must(200, "PUT", path, body)

@@ -18,21 +18,24 @@ import (
 //
 // ERPs re-send whole records, most of them unchanged: a full re-sync, a
 // retry, a record pushed again because something else of it changed. Such a
-// PUT changes nothing but the row's touch fields (date_update,
-// modified_dateutc, its version token), yet the full path decodes the body,
-// reads every row it names, resolves and compares each embedded object.
+// PUT changes nothing but the row's touch fields (modified_dateutc, its
+// version token, date_update unless the body gives it), yet the full path
+// decodes the body, reads every row it names, resolves and compares each
+// embedded object.
 //
 // The full path is deterministic given the request and what it reads. So
 // when a run turns out to be a touch, the service remembers, under the
 // request's key (tenant, credential, method, URL, exact body bytes), every
-// read it made (entity and conditions) and the rows each returned (id and
-// version token), plus a hash of the addressed row's content. The next time
+// read it made (entity and conditions), the rows each returned (id and
+// version token), and the row it wrote with its new version. The next time
 // the same key arrives, one statement re-runs those reads narrowly (id and
-// token only); if every read returns the same rows at the same versions and
-// the addressed row has the same content, the full path would touch the row
-// and nothing else, so the service does exactly that. Any difference, or any
-// read the check cannot repeat (a filter, a count), falls back to the full
-// path. The memory is per process and bounded: it only ever saves work.
+// token only); if every read returns the same rows at the same versions, the
+// full path would touch the row and nothing else, so the service does
+// exactly that, on condition that the row still holds the version it wrote
+// (a conditional UPDATE, which also orders it after any concurrent writer of
+// the row). Any difference, or a read the check cannot repeat (a filter, a
+// count), falls back to the full path. The memory is per process and
+// bounded: it only ever saves work.
 
 // ResendKey names one exact write request.
 type ResendKey [sha256.Size]byte
@@ -52,17 +55,43 @@ func NewResendKey(tenant, credential int64, method, uri string, body []byte) Res
 }
 
 // DefaultResendMemory bounds the remembered requests of one process (about
-// 3 KB each for the seed-shaped job).
+// 6 KB each for the seed-shaped job: its reads and its row).
 const DefaultResendMemory = 10000
 
 type resendEntry struct {
-	entity      *schema.Entity
-	id          string
-	reads       []ordo.EntityQuery
-	fingerprint [sha256.Size]byte // of the rows each read returned
-	content     [sha256.Size]byte // of the addressed row, touch fields aside
-	// touchDateUpdate: the body did not give date_update, so the touch sets it.
-	touchDateUpdate bool
+	entity          *schema.Entity
+	id              string
+	reads           []ordo.EntityQuery
+	fingerprint     [sha256.Size]byte // of the rows each read returned
+	touchDateUpdate bool              // the body does not give date_update: the touch sets it
+
+	mu      sync.Mutex
+	values  []any  // the row as last written, a value per field of entity
+	version string // its version token
+}
+
+// current returns a copy of the row as last written and its version.
+func (en *resendEntry) current() (ordo.Record, string) {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	rec := make(ordo.Record, len(en.values)+1)
+	for i, f := range en.entity.Fields {
+		rec[f.Name] = en.values[i]
+	}
+	rec[ordo.ETagKey] = en.version
+	return rec, en.version
+}
+
+// written records the row a request wrote.
+func (en *resendEntry) written(rec ordo.Record) {
+	values := make([]any, len(en.entity.Fields))
+	for i, f := range en.entity.Fields {
+		values[i] = rec[f.Name]
+	}
+	version, _ := rec[ordo.ETagKey].(string)
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	en.values, en.version = values, version
 }
 
 type resendMemory struct {
@@ -112,10 +141,12 @@ func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entit
 	ifMatch string, decode func() (map[string]any, error)) (ordo.Record, error) {
 	if entry := s.resend.get(key); entry != nil && entry.entity == e && entry.id == id {
 		rec, err := s.touch(ctx, tenant, entry, ifMatch)
-		if !errors.Is(err, errChanged) {
+		switch {
+		case errors.Is(err, errChanged):
+			s.resend.drop(key)
+		case !errors.Is(err, errNotHere):
 			return rec, err
 		}
-		s.resend.drop(key)
 	}
 	body, err := decode()
 	if err != nil {
@@ -139,30 +170,29 @@ func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entit
 		return w.saveTop(e, body, modeUpdate, id)
 	})
 	if err == nil && w.touchedOnly && rt.verifiable() {
-		s.resend.put(key, rt.entry(w.touchDateUpdate))
+		entry := rt.entry(w.touchDateUpdate)
+		entry.written(rec)
+		s.resend.put(key, entry)
 	}
 	return rec, err
 }
 
 // errChanged: the remembered reads no longer hold; the full path runs.
-var errChanged = errors.New("service: a remembered request's reads changed")
+// errNotHere: the full path answers this request (the memory still holds).
+var (
+	errChanged = errors.New("service: a remembered request's reads changed")
+	errNotHere = errors.New("service: the full path answers this request")
+)
 
-// touch answers a remembered request: under the row's lock, the reads are
-// checked and the row touched as the full path would.
+// touch answers a remembered request: the reads are checked and the row
+// touched as the full path would, if it still holds the version last written.
 func (s *Service) touch(ctx context.Context, tenant int64, entry *resendEntry, ifMatch string) (ordo.Record, error) {
 	e := entry.entity
-	var rec ordo.Record
+	rec, version := entry.current()
+	if ifMatch != "" && !MatchETag(ifMatch, ETag(e, rec)) {
+		return nil, errNotHere // the full path tells a changed row from a stale If-Match
+	}
 	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
-		cur, err := tx.GetForUpdate(ctx, e, entry.id)
-		if err != nil {
-			if ordo.IsCode(err, ordo.ENotFound) {
-				return errChanged
-			}
-			return err
-		}
-		if contentHash(e, cur, entry.touchDateUpdate) != entry.content {
-			return errChanged
-		}
 		versions, err := tx.RowVersions(ctx, entry.reads)
 		if err != nil {
 			return err
@@ -171,19 +201,22 @@ func (s *Service) touch(ctx context.Context, tenant int64, entry *resendEntry, i
 			return errChanged
 		}
 		w := s.newWriter(ctx, tx)
-		w.ifMatch = ifMatch
-		if err := w.checkIfMatch(e, cur); err != nil {
+		diff := w.touchFields(e, rec, ordo.Record{}, entry.touchDateUpdate)
+		touched, err := tx.UpdateVersion(ctx, e, entry.id, version, diff)
+		if err != nil {
 			return err
 		}
-		diff := w.touchFields(e, cur, ordo.Record{}, entry.touchDateUpdate)
-		if err := tx.Update(ctx, e, cur.ID(), diff); err != nil {
-			return err
+		if !touched {
+			return errChanged
 		}
-		cur[ordo.ETagKey] = diff[ordo.ETagKey]
-		rec = cur
+		rec[ordo.ETagKey] = diff[ordo.ETagKey]
 		return loadLists(ctx, tx, e, []ordo.Record{rec})
 	})
-	return rec, err
+	if err != nil {
+		return nil, err
+	}
+	entry.written(rec)
+	return rec, nil
 }
 
 // touchFields sets the fields every update of a row changes, in rec and in
@@ -199,30 +232,9 @@ func (w *writer) touchFields(e *schema.Entity, rec, diff ordo.Record, dateUpdate
 	return diff
 }
 
-// contentHash hashes a row but for the fields a touch changes.
-func contentHash(e *schema.Entity, rec ordo.Record, dateUpdateTouched bool) [sha256.Size]byte {
-	h := sha256.New()
-	buf := make([]byte, 0, 64)
-	for _, f := range e.Fields {
-		if f.Name == "modified_dateutc" || (f.Name == "date_update" && dateUpdateTouched) {
-			continue
-		}
-		v, ok := rec[f.Name]
-		if !ok {
-			v = f.Zero()
-		}
-		buf = schema.AppendJSON(buf[:0], f.Kind, v)
-		buf = append(buf, 0)
-		h.Write(buf)
-	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
-}
-
 // fingerprint hashes what each read returned, ignoring row order; the
-// addressed row stands without its token, which every touch changes (its
-// content is compared on its own).
+// addressed row stands without its token, which every touch changes (the
+// touch's conditional UPDATE checks it).
 func fingerprint(results [][]ordo.RowVersion, topID string) [sha256.Size]byte {
 	h := sha256.New()
 	for i, rows := range results {

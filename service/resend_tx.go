@@ -18,7 +18,7 @@ type recordingTx struct {
 	entity       *schema.Entity // the addressed row
 	id           string
 	reads        []recordedRead
-	top          ordo.Record // the addressed row as first read
+	top          ordo.Record // the addressed row as first read (checked by its version, not by a read)
 	writes       int
 	unverifiable bool
 }
@@ -143,13 +143,13 @@ func (t *recordingTx) entry(touchDateUpdate bool) *resendEntry {
 		expected = append(expected, rows)
 	}
 	return &resendEntry{entity: t.entity, id: t.id, reads: queries, touchDateUpdate: touchDateUpdate,
-		fingerprint: fingerprint(expected, t.id), content: contentHash(t.entity, t.top, touchDateUpdate)}
+		fingerprint: fingerprint(expected, t.id)}
 }
 
 func (t *recordingTx) GetForUpdate(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
 	rec, err := t.Tx.GetForUpdate(ctx, e, id)
 	if e == t.entity && id == t.id && t.top == nil && err == nil {
-		t.top = rec // checked by content on the short path, not by a read
+		t.top = rec
 		return rec, nil
 	}
 	t.noteRow(e, rec, err, ordo.Cond{Field: "id", Value: id})
@@ -253,6 +253,11 @@ func (t *recordingTx) ReserveID2(ctx context.Context, e *schema.Entity, n int) (
 func (t *recordingTx) SetID2(ctx context.Context, e *schema.Entity, last int64) error {
 	t.writes++
 	return t.Tx.SetID2(ctx, e, last)
+}
+
+func (t *recordingTx) UpdateVersion(ctx context.Context, e *schema.Entity, id, version string, changes ordo.Record) (bool, error) {
+	t.writes++
+	return t.Tx.UpdateVersion(ctx, e, id, version, changes)
 }
 
 var _ ordo.Tx = (*recordingTx)(nil)

@@ -121,6 +121,19 @@ func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.
 		if qr.Filter != nil || qr.Offset != 0 || qr.Fields != nil {
 			return nil, errors.New("sqlstore: RowVersions takes conditions only")
 		}
+		// A lone IN list becomes one member per value: SQLite builds a
+		// temporary b-tree for every IN list of more than one value, which
+		// costs more than the probes themselves.
+		if len(qr.Conds) == 1 && len(qr.AnyOf) == 0 {
+			if values, isList := qr.Conds[0].Value.([]string); isList && len(values) > 1 {
+				for _, v := range values {
+					if err := member(i, eq.Entity, ordo.Query{Conds: []ordo.Cond{{Field: qr.Conds[0].Field, Value: v}}}); err != nil {
+						return nil, err
+					}
+				}
+				continue
+			}
+		}
 		if err := member(i, eq.Entity, ordo.Query{Conds: qr.Conds, AnyOf: qr.AnyOf}); err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
@@ -76,6 +77,19 @@ func q(ident string) string { return sqldialect.Quote(ident) }
 
 // columns is the select list of an entity, every field in registry order.
 func columns(e *schema.Entity) string {
+	if cols, ok := columnLists.Load(e); ok {
+		return cols.(string)
+	}
+	cols := buildColumns(e)
+	columnLists.Store(e, cols)
+	return cols
+}
+
+// columnLists caches each entity's column list (entities do not change once
+// registered): a job's is ~150 names, rebuilt by every read otherwise.
+var columnLists sync.Map
+
+func buildColumns(e *schema.Entity) string {
 	var b strings.Builder
 	for i, f := range e.Fields {
 		if i > 0 {
@@ -217,6 +231,21 @@ func (tx *Tx) Update(ctx context.Context, e *schema.Entity, id string, changes o
 
 // UpdateWhere implements ordo.Tx.
 func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Record, conds ...ordo.Cond) (int64, error) {
+	return tx.update(ctx, e, changes, "", conds...)
+}
+
+// UpdateVersion implements ordo.Tx.
+func (tx *Tx) UpdateVersion(ctx context.Context, e *schema.Entity, id, version string, changes ordo.Record) (bool, error) {
+	if version == "" {
+		return false, nil // a row without a token has no version to hold to
+	}
+	n, err := tx.update(ctx, e, changes, version, ordo.Cond{Field: "id", Value: id})
+	return n == 1, err
+}
+
+// update sets changes on the rows matching conds and, when version is not
+// empty, still holding that version token.
+func (tx *Tx) update(ctx context.Context, e *schema.Entity, changes ordo.Record, version string, conds ...ordo.Cond) (int64, error) {
 	if len(changes) == 0 {
 		return 0, nil
 	}
@@ -234,6 +263,9 @@ func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Re
 	where, err := tx.where(e, args, conds)
 	if err != nil {
 		return 0, err
+	}
+	if version != "" {
+		where += " AND " + etagColumn + " = " + args.AddRaw(version)
 	}
 	// UPDATE cannot take an alias portably, so the tenant condition names the table.
 	where = strings.ReplaceAll(where, alias+".", "")
