@@ -37,15 +37,22 @@ var dummyHash = sync.OnceValue(func() []byte {
 // Authenticator checks credentials. A successful bcrypt verification is
 // cached under an HMAC of the whole credential string (keyed with a random
 // per-process secret, so the cache never holds a password or a reusable hash
-// of one). A cache hit costs one indexed read: the stored hash must still be
-// the one that was verified, so a changed or removed password stops working
-// on every node at the next request.
+// of one). The cache is emptied whenever a credential changes: at once for a
+// change made through this process, and on PostgreSQL, where every change
+// is notified to every node (sqlstore/credwatch.go), as soon as the
+// notification arrives (milliseconds). While a node cannot be sure to learn
+// of changes (SQLite, where other processes may change the file; a lost
+// listener connection), a cache hit costs one indexed read instead: the
+// stored hash must still be the one that was verified.
 type Authenticator struct {
-	db       *sqlstore.DB
-	key      []byte
-	mu       sync.Mutex
-	cache    map[[32]byte]cached
-	throttle *throttle // failed-login limits (throttle.go)
+	db    *sqlstore.DB
+	key   []byte
+	mu    sync.Mutex
+	cache map[[32]byte]cached
+	// generation counts credential changes: a verification that began
+	// before a change is not cached after it.
+	generation uint64
+	throttle   *throttle // failed-login limits (throttle.go)
 }
 
 type cached struct {
@@ -62,8 +69,19 @@ func New(db *sqlstore.DB) *Authenticator {
 	if _, err := rand.Read(key); err != nil {
 		panic(err)
 	}
-	return &Authenticator{db: db, key: key, cache: map[[32]byte]cached{}, throttle: newThrottle(Limits{})}
+	a := &Authenticator{db: db, key: key, cache: map[[32]byte]cached{}, throttle: newThrottle(Limits{})}
+	db.OnCredentialChange(func() {
+		a.mu.Lock()
+		clear(a.cache)
+		a.generation++
+		a.mu.Unlock()
+	})
+	return a
 }
+
+// Watching reports whether cached credentials are trusted without a re-read
+// (every credential change reaches this node; see Authenticator).
+func (a *Authenticator) Watching() bool { return a.db.CredentialsWatched() }
 
 // SetLimits replaces the failed-login limits (before serving).
 func (a *Authenticator) SetLimits(l Limits) { a.throttle = newThrottle(l) }
@@ -116,7 +134,11 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 
 	a.mu.Lock()
 	c, hit := a.cache[k]
+	generation := a.generation
 	a.mu.Unlock()
+	if hit && a.db.CredentialsWatched() {
+		return c.principal, nil
+	}
 	if hit {
 		current, err := a.db.PasswordHash(ctx, c.principal.CredentialID)
 		if err != nil {
@@ -145,7 +167,9 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 	if len(a.cache) >= maxCached {
 		clear(a.cache)
 	}
-	a.cache[k] = cached{principal: p, hash: cred.PasswordHash}
+	if a.generation == generation {
+		a.cache[k] = cached{principal: p, hash: cred.PasswordHash}
+	}
 	a.mu.Unlock()
 	return p, nil
 }

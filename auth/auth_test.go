@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/admin"
@@ -112,4 +113,45 @@ func BenchmarkAuthenticateCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestChangeByAnotherToolReachesTheCache: a credential changed outside Ordo
+// (plain SQL on another connection) stops working on a node that had it
+// cached: on SQLite at the next request (a cache hit re-reads the hash), on
+// PostgreSQL as soon as the credential table's notification arrives.
+func TestChangeByAnotherToolReachesTheCache(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := testenv.OpenDB(t, dsn)
+		if _, err := admin.CreateTenant(ctx, db, service.New(db, db.Registry()), "ACME", "", "api", "secret"); err != nil {
+			t.Fatal(err)
+		}
+		node := auth.New(testenv.OpenDB(t, dsn)) // its own connections, as another node
+		cred := basic("api:secret@ACME")
+		if _, err := node.Authenticate(ctx, cred); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for db.Dialect().Name() == "postgres" && !node.Watching() {
+			if time.Now().After(deadline) {
+				t.Fatal("the node never listened for credential changes")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if _, err := testenv.RawDB(t, dsn).ExecContext(ctx, "UPDATE credential SET password_hash = 'revoked'"); err != nil {
+			t.Fatal(err)
+		}
+		changed := time.Now()
+		for {
+			_, err := node.Authenticate(ctx, cred)
+			if ordo.IsCode(err, ordo.EUnauthorized) {
+				break
+			}
+			if err != nil || time.Since(changed) > 2*time.Second {
+				t.Fatalf("%v after the change: %v, want Unauthorized", time.Since(changed), err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Logf("refused %v after the change", time.Since(changed).Round(time.Millisecond))
+	})
 }

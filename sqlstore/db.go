@@ -56,6 +56,8 @@ type DB struct {
 	noChangeLog    bool
 	health         writeHealth // full disk / read-only episodes (health.go)
 	inserts        sync.Map    // *schema.Entity → its INSERT statement (Tx.insertSQL)
+	dsn            string      // PostgreSQL: for the credential listener's own connection
+	credWatch      credentialWatch
 }
 
 // TraceStatements calls fn with the text and arguments of every statement
@@ -109,6 +111,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		pool.SetMaxIdleConns(opt.MaxConns)
 		pool.SetConnMaxIdleTime(5 * time.Minute)
 		db.writer, db.reader = pool, pool
+		db.dsn = dsn
 	} else {
 		db.dialect = sqldialect.SQLite{}
 		path := strings.TrimPrefix(dsn, "sqlite://")
@@ -161,6 +164,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 
 // Close closes the pools; in-flight transactions finish first.
 func (db *DB) Close() error {
+	db.stopCredentialWatch()
 	for _, c := range db.stmts {
 		c.close()
 	}

@@ -46,6 +46,7 @@ var migrations = []migration{
 	{3, "change log", changeLogTables},
 	{4, "webhooks", webhookTables},
 	{5, "idempotency keys", idempotencyKeys},
+	{6, "credential change notifications", credentialNotify},
 }
 
 // id2Counters is migration 2: one counter row per tenant and entity. Taking

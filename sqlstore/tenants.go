@@ -89,6 +89,9 @@ func (db *DB) SetCredential(ctx context.Context, tenantID int64, username, passw
 	_, err := db.writer.ExecContext(ctx, "INSERT INTO credential (tenant_id, username, password_hash, created_at) VALUES ("+
 		p(1)+", "+p(2)+", "+p(3)+", "+p(4)+") ON CONFLICT (tenant_id, username) DO UPDATE SET password_hash = excluded.password_hash",
 		tenantID, username, passwordHash, time.Now().UTC().Format(time.RFC3339))
+	if err == nil {
+		db.credentialsChanged() // this process's caches at once; others by notification
+	}
 	return db.mapError(err)
 }
 
