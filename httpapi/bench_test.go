@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -67,6 +68,16 @@ func BenchmarkSeedPut(b *testing.B) {
 	})
 }
 
+// BenchmarkSeedPut8: the seed-shaped PUT re-sent by 8 concurrent clients
+// (the load: 4 goroutines per core on this 2-core machine).
+func BenchmarkSeedPut8(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, dsn string) {
+		c, id, body := seedServer(b, dsn)
+		b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+		parallelRequests(b, c, "PUT", "/api/Jobs("+id+")", body)
+	})
+}
+
 // BenchmarkSeedPutCPU: the CPU time of one seed-shaped PUT, one request at a
 // time: the process's user+system time over the run divided by the requests.
 //   - resent: the same body again, answered as a remembered touch
@@ -97,35 +108,23 @@ func BenchmarkSeedPutCPU(b *testing.B) {
 		changed["description"] = "changed by the benchmark"
 		rawChanged, _ := json.Marshal(changed)
 		handler := srv.HTTP.Config.Handler
-		inProcess := func(b *testing.B, bodies ...[]byte) {
-			for i := 0; i < b.N; i++ {
-				req := httptest.NewRequest("PUT", path, bytes.NewReader(bodies[i%len(bodies)]))
-				req.Header.Set("Authorization", auth)
-				req.Header.Set("Content-Type", "application/json")
-				rec := httptest.NewRecorder()
-				handler.ServeHTTP(rec, req)
-				if rec.Code != 200 {
-					b.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+		inProcess := func(bodies ...[]byte) func(b *testing.B, n int) {
+			return func(b *testing.B, n int) {
+				for i := 0; i < n; i++ {
+					req := httptest.NewRequest("PUT", path, bytes.NewReader(bodies[i%len(bodies)]))
+					req.Header.Set("Authorization", auth)
+					req.Header.Set("Content-Type", "application/json")
+					rec := httptest.NewRecorder()
+					handler.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+					}
 				}
 			}
 		}
-		measure := func(name string, setup func(), run func(b *testing.B)) {
-			b.Run(name, func(b *testing.B) {
-				setup()
-				run(&testing.B{N: 3}) // warm: the first re-send is remembered
-				cpu0 := processCPU()
-				b.ResetTimer()
-				run(b)
-				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/req")
-			})
-		}
-		memoryOn := func() { srv.Service.SetResendMemory(service.DefaultResendMemory) }
-		measure("resent", memoryOn, func(b *testing.B) { inProcess(b, raw) })
-		measure("resent-full", func() { srv.Service.SetResendMemory(0) }, func(b *testing.B) { inProcess(b, raw) })
-		measure("changed", memoryOn, func(b *testing.B) { inProcess(b, rawChanged, raw) })
 		client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-		measure("resent-loopback", memoryOn, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
+		loopback := func(b *testing.B, n int) {
+			for i := 0; i < n; i++ {
 				req, _ := http.NewRequest("PUT", c.URL+path, bytes.NewReader(raw))
 				req.Header.Set("Authorization", auth)
 				req.Header.Set("Content-Type", "application/json")
@@ -139,7 +138,21 @@ func BenchmarkSeedPutCPU(b *testing.B) {
 					b.Fatalf("PUT: %d", resp.StatusCode)
 				}
 			}
-		})
+		}
+		measure := func(name string, memory int, run func(b *testing.B, n int)) {
+			b.Run(name, func(b *testing.B) {
+				srv.Service.SetResendMemory(memory)
+				run(b, 3) // warm: the first re-send is remembered
+				cpu0 := processCPU()
+				b.ResetTimer()
+				run(b, b.N)
+				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/req")
+			})
+		}
+		measure("resent", service.DefaultResendMemory, inProcess(raw))
+		measure("resent-full", 0, inProcess(raw))
+		measure("changed", service.DefaultResendMemory, inProcess(rawChanged, raw))
+		measure("resent-loopback", service.DefaultResendMemory, loopback)
 	})
 }
 
