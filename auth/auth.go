@@ -43,7 +43,8 @@ var dummyHash = sync.OnceValue(func() []byte {
 // notification arrives (milliseconds). While a node cannot be sure to learn
 // of changes (SQLite, where other processes may change the file; a lost
 // listener connection), a cache hit costs one indexed read instead: the
-// stored hash must still be the one that was verified.
+// stored hash must still be the one that was verified. An entry checked
+// before the listener's current connection is read once more, then trusted.
 type Authenticator struct {
 	db    *sqlstore.DB
 	key   []byte
@@ -58,6 +59,7 @@ type Authenticator struct {
 type cached struct {
 	principal ordo.Principal
 	hash      string
+	epoch     uint64 // the listening epoch the hash was last read in (0: none)
 }
 
 // maxCached bounds the cache; when full it is cleared (cheap, and rare).
@@ -81,7 +83,7 @@ func New(db *sqlstore.DB) *Authenticator {
 
 // Watching reports whether cached credentials are trusted without a re-read
 // (every credential change reaches this node; see Authenticator).
-func (a *Authenticator) Watching() bool { return a.db.CredentialsWatched() }
+func (a *Authenticator) Watching() bool { return a.db.CredentialEpoch() != 0 }
 
 // SetLimits replaces the failed-login limits (before serving).
 func (a *Authenticator) SetLimits(l Limits) { a.throttle = newThrottle(l) }
@@ -132,11 +134,12 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 	var k [32]byte
 	copy(k[:], mac.Sum(nil))
 
+	epoch := a.db.CredentialEpoch() // before any read: changes after it are signalled
 	a.mu.Lock()
 	c, hit := a.cache[k]
 	generation := a.generation
 	a.mu.Unlock()
-	if hit && a.db.CredentialsWatched() {
+	if hit && epoch != 0 && c.epoch == epoch {
 		return c.principal, nil
 	}
 	if hit {
@@ -145,6 +148,12 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 			return ordo.Principal{}, err
 		}
 		if current == c.hash {
+			a.mu.Lock()
+			if a.generation == generation {
+				c.epoch = epoch
+				a.cache[k] = c
+			}
+			a.mu.Unlock()
 			return c.principal, nil
 		}
 		a.mu.Lock()
@@ -168,7 +177,7 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 		clear(a.cache)
 	}
 	if a.generation == generation {
-		a.cache[k] = cached{principal: p, hash: cred.PasswordHash}
+		a.cache[k] = cached{principal: p, hash: cred.PasswordHash, epoch: epoch}
 	}
 	a.mu.Unlock()
 	return p, nil

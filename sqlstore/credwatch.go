@@ -19,18 +19,21 @@ import (
 // process listens on one dedicated connection. A change made through this
 // DB also reaches the watchers at once, before the notification. While the
 // listener is not connected (start-up, a lost connection, SQLite, which has
-// no notifications) Watching is false and callers re-read what they need.
+// no notifications) CredentialEpoch is 0 and callers re-read what they need.
 
 // credentialChannel is the PostgreSQL notification channel.
 const credentialChannel = "ordo_credential"
 
 type credentialWatch struct {
-	mu       sync.Mutex
-	changed  []func()
-	watching atomic.Bool
-	started  bool
-	stop     context.CancelFunc
-	done     chan struct{}
+	mu      sync.Mutex
+	changed []func()
+	// epoch numbers the listener's connections (0: not listening): what was
+	// checked against the database during one epoch stays true until a
+	// notification says otherwise.
+	epoch, epochs atomic.Uint64
+	started       bool
+	stop          context.CancelFunc
+	done          chan struct{}
 }
 
 // OnCredentialChange registers fn, called after any credential changes, and
@@ -49,10 +52,11 @@ func (db *DB) OnCredentialChange(fn func()) {
 	go db.listenCredentials(ctx)
 }
 
-// CredentialsWatched reports whether every credential change reaches this
-// process's watchers (see above); when false, a verified credential must be
-// checked against the database again.
-func (db *DB) CredentialsWatched() bool { return db.credWatch.watching.Load() }
+// CredentialEpoch is the current listening epoch, 0 when changes made
+// elsewhere may go unnoticed. A credential checked against the database
+// during epoch e > 0 stays valid while CredentialEpoch is still e, until a
+// change is signalled to the OnCredentialChange functions.
+func (db *DB) CredentialEpoch() uint64 { return db.credWatch.epoch.Load() }
 
 func (db *DB) credentialsChanged() {
 	w := &db.credWatch
@@ -65,8 +69,7 @@ func (db *DB) credentialsChanged() {
 }
 
 // listenCredentials keeps one connection listening, reconnecting with a
-// growing pause; every (re)connection and loss counts as a change, since
-// notifications may have been missed meanwhile.
+// growing pause; each connection starts a new epoch.
 func (db *DB) listenCredentials(ctx context.Context) {
 	defer close(db.credWatch.done)
 	pause := 100 * time.Millisecond
@@ -74,8 +77,7 @@ func (db *DB) listenCredentials(ctx context.Context) {
 		if err := db.listenOnce(ctx); err != nil && ctx.Err() == nil {
 			db.log.Warn("credential change listener lost; verifying credentials on every request until it is back", "err", err)
 		}
-		db.credWatch.watching.Store(false)
-		db.credentialsChanged()
+		db.credWatch.epoch.Store(0)
 		select {
 		case <-ctx.Done():
 		case <-time.After(pause):
@@ -93,8 +95,9 @@ func (db *DB) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+credentialChannel); err != nil {
 		return err
 	}
-	db.credentialsChanged() // what was verified before listening may be stale
-	db.credWatch.watching.Store(true)
+	// Credentials checked before this point are trusted only once checked
+	// again: a change may have gone unnoticed meanwhile.
+	db.credWatch.epoch.Store(db.credWatch.epochs.Add(1))
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err

@@ -193,6 +193,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	allowPrivate := fs.Bool("webhook-allow-private", false, "let webhook subscriptions reach loopback, private and link-local addresses (tests, closed networks)")
 	idemTTL := fs.Duration("idempotency-ttl", httpapi.DefaultIdempotencyTTL, "how long a response to an Idempotency-Key is kept for replay")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this separate address (off when empty)")
+	resendMemory := fs.Int("resend-memory", service.DefaultResendMemory,
+		"how many PUTs that only touched their row this process remembers, to answer the same bytes again without the full path (0: off)")
 	lim := limitFlags(fs.FlagSet)
 	if err := fs.parse(args); err != nil {
 		return err
@@ -204,6 +206,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 	svc := service.New(db, db.Registry())
+	svc.SetResendMemory(*resendMemory)
 	if *withDemo {
 		created, err := demo.Ensure(ctx, db, svc)
 		if err != nil {
