@@ -118,10 +118,13 @@ func (m *resendMemory) put(k ResendKey, e *resendEntry) {
 	m.entries[k] = e
 }
 
-func (m *resendMemory) drop(k ResendKey) {
+// dropIf forgets k if it still names e (and not a newer entry).
+func (m *resendMemory) dropIf(k ResendKey, e *resendEntry) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.entries, k)
+	if m.entries[k] == e {
+		delete(m.entries, k)
+	}
 }
 
 // SetResendMemory bounds the remembered re-sendable requests (0 disables
@@ -139,12 +142,9 @@ func (s *Service) SetResendMemory(n int) {
 // full Update runs, remembering the request when it only touched the row.
 func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entity, id string, key ResendKey,
 	ifMatch string, decode func() (map[string]any, error)) (ordo.Record, error) {
-	if entry := s.resend.get(key); entry != nil && entry.entity == e && entry.id == id {
-		rec, err := s.touch(ctx, tenant, entry, ifMatch)
-		switch {
-		case errors.Is(err, errChanged):
-			s.resend.drop(key)
-		case !errors.Is(err, errNotHere):
+	if s.resend.get(key) != nil {
+		rec, err := s.touch(ctx, tenant, e, id, key, ifMatch)
+		if !errors.Is(err, errNotHere) {
 			return rec, err
 		}
 	}
@@ -177,45 +177,66 @@ func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entit
 	return rec, err
 }
 
-// errChanged: the remembered reads no longer hold; the full path runs.
-// errNotHere: the full path answers this request (the memory still holds).
-var (
-	errChanged = errors.New("service: a remembered request's reads changed")
-	errNotHere = errors.New("service: the full path answers this request")
-)
+// errNotHere: the full path answers this request.
+var errNotHere = errors.New("service: the full path answers this request")
 
 // touch answers a remembered request: the reads are checked and the row
 // touched as the full path would, if it still holds the version last written.
-func (s *Service) touch(ctx context.Context, tenant int64, entry *resendEntry, ifMatch string) (ordo.Record, error) {
-	e := entry.entity
-	rec, version := entry.current()
-	if ifMatch != "" && !MatchETag(ifMatch, ETag(e, rec)) {
-		return nil, errNotHere // the full path tells a changed row from a stale If-Match
-	}
+// It reports errNotHere when the full path must answer.
+func (s *Service) touch(ctx context.Context, tenant int64, e *schema.Entity, id string, key ResendKey, ifMatch string) (ordo.Record, error) {
+	var rec ordo.Record
 	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
-		versions, err := tx.RowVersions(ctx, entry.reads)
-		if err != nil {
-			return err
-		}
-		if fingerprint(versions, entry.id) != entry.fingerprint {
-			return errChanged
-		}
 		w := s.newWriter(ctx, tx)
-		diff := w.touchFields(e, rec, ordo.Record{}, entry.touchDateUpdate)
-		touched, err := tx.UpdateVersion(ctx, e, entry.id, version, diff)
-		if err != nil {
-			return err
+		var checked *resendEntry
+		// The same request sent concurrently may touch the row (and renew
+		// its memory) in between: the touch is then tried again with what
+		// the memory holds now. On SQLite the entry is read after the
+		// previous writer's commit, so this is rare there.
+		for attempt := 0; attempt < 4; attempt++ {
+			entry := s.resend.get(key)
+			if entry == nil || entry.entity != e || entry.id != id {
+				return errNotHere
+			}
+			if entry != checked {
+				versions, err := tx.RowVersions(ctx, entry.reads)
+				if err != nil {
+					return err
+				}
+				if fingerprint(versions, entry.id) != entry.fingerprint {
+					s.resend.dropIf(key, entry)
+					return errNotHere
+				}
+				checked = entry
+			}
+			var version string
+			rec, version = entry.current()
+			if ifMatch != "" && !MatchETag(ifMatch, ETag(e, rec)) {
+				return errNotHere // the full path tells a changed row from a stale If-Match
+			}
+			diff := w.touchFields(e, rec, ordo.Record{}, entry.touchDateUpdate)
+			touched, err := tx.UpdateVersion(ctx, e, id, version, diff)
+			if err != nil {
+				return err
+			}
+			if touched {
+				rec[ordo.ETagKey] = diff[ordo.ETagKey]
+				// Remembered before commit, so that the next request (which
+				// on SQLite waits for this commit) sees the new version; a
+				// failed commit leaves a version no row has, which the next
+				// attempt takes as a change.
+				entry.written(rec)
+				return loadLists(ctx, tx, e, []ordo.Record{rec})
+			}
+			if _, now := entry.current(); now == version && s.resend.get(key) == entry {
+				s.resend.dropIf(key, entry) // the row changed otherwise
+				return errNotHere
+			}
 		}
-		if !touched {
-			return errChanged
-		}
-		rec[ordo.ETagKey] = diff[ordo.ETagKey]
-		return loadLists(ctx, tx, e, []ordo.Record{rec})
+		return errNotHere
 	})
 	if err != nil {
 		return nil, err
 	}
-	entry.written(rec)
 	return rec, nil
 }
 
