@@ -88,6 +88,21 @@ func BenchmarkSeedPut(b *testing.B) {
 	})
 }
 
+// BenchmarkSeedPutFull: BenchmarkSeedPut with the resend memory off, so
+// every request takes the full path (decode, prefetch, resolution).
+func BenchmarkSeedPutFull(b *testing.B) {
+	benchDatabases(b, func(b *testing.B, dsn string) {
+		srv := testenv.NewServer(b, dsn)
+		srv.Service.SetResendMemory(0)
+		c := srv.Tenant(b, "BENCH")
+		body := preparedSeedBody(b)
+		seedFixture(b, c, body)
+		id := body["id"].(string)
+		c.Must(200, "PUT", "/api/Jobs("+id+")", body)
+		parallelRequests(b, c, "PUT", "/api/Jobs("+id+")", body)
+	})
+}
+
 // BenchmarkSeedPut8: the seed-shaped PUT re-sent by 8 concurrent clients
 // (the load: 4 goroutines per core on this 2-core machine).
 func BenchmarkSeedPut8(b *testing.B) {
