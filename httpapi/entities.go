@@ -48,7 +48,9 @@ func (s *Server) writeEntity(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	extra := annotation("@odata.context", contextURL(r, e, true)) + "," + annotation("@odata.etag", etag)
-	s.writeJSON(w, r, status, appendRecord(nil, e, rec, extra))
+	// Sized for a typical row up front: growing from nothing copies a job's
+	// ~9 KB several times.
+	s.writeJSON(w, r, status, appendRecord(make([]byte, 0, 64*len(e.Fields)+len(extra)), e, rec, extra))
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {

@@ -104,6 +104,8 @@ func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.
 	d := tx.db.dialect
 	args := tx.args()
 	var b strings.Builder
+	b.Grow(200 * len(qs))
+	idCol, tokenCol := d.UnionColumn(schema.KindGUID, alias+".id"), d.UnionColumn(schema.KindString, alias+"."+etagColumn)
 	member := func(i int, e *schema.Entity, q ordo.Query) error {
 		from, err := tx.selectSQL(e, q, args)
 		if err != nil {
@@ -112,27 +114,20 @@ func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.
 		if b.Len() > 0 {
 			b.WriteString(" UNION ALL ")
 		}
-		b.WriteString("SELECT " + strconv.Itoa(i) + ", " + d.UnionColumn(schema.KindGUID, alias+".id") + ", " +
-			d.UnionColumn(schema.KindString, alias+"."+etagColumn) + " " + from)
+		b.WriteString("SELECT ")
+		b.WriteString(strconv.Itoa(i))
+		b.WriteString(", ")
+		b.WriteString(idCol)
+		b.WriteString(", ")
+		b.WriteString(tokenCol)
+		b.WriteString(" ")
+		b.WriteString(from)
 		return nil
 	}
 	for i, eq := range qs {
 		qr := eq.Query
 		if qr.Filter != nil || qr.Offset != 0 || qr.Fields != nil {
 			return nil, errors.New("sqlstore: RowVersions takes conditions only")
-		}
-		// A lone IN list becomes one member per value: SQLite builds a
-		// temporary b-tree for every IN list of more than one value, which
-		// costs more than the probes themselves.
-		if len(qr.Conds) == 1 && len(qr.AnyOf) == 0 {
-			if values, isList := qr.Conds[0].Value.([]string); isList && len(values) > 1 {
-				for _, v := range values {
-					if err := member(i, eq.Entity, ordo.Query{Conds: []ordo.Cond{{Field: qr.Conds[0].Field, Value: v}}}); err != nil {
-						return nil, err
-					}
-				}
-				continue
-			}
 		}
 		if err := member(i, eq.Entity, ordo.Query{Conds: qr.Conds, AnyOf: qr.AnyOf}); err != nil {
 			return nil, err
