@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ordo-fsm/ordo/admin"
@@ -156,3 +157,52 @@ func TestResentPutIfMatch(t *testing.T) {
 }
 
 func sameJSONValue(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// TestResentPutConcurrent: clients re-sending one job while another patches
+// it: every request succeeds, and a last re-send restores the body's values,
+// whether it took the shortcut or the full path.
+func TestResentPutConcurrent(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		srv := testenv.NewServer(t, dsn)
+		c := srv.Tenant(t, "ACME")
+		body := preparedSeedBody(t)
+		seedFixture(t, c, body)
+		path := "/api/Jobs(" + body["id"].(string) + ")"
+		c.Must(200, "PUT", path, body)
+		c.Must(200, "PUT", path, body)
+		var wg sync.WaitGroup
+		errs := make(chan string, 100)
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 15; i++ {
+					if r := c.Do("PUT", path, body); r.Status != 200 {
+						errs <- fmt.Sprintf("PUT: %d %s", r.Status, r.Raw)
+					}
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				if r := c.Do("PATCH", path, map[string]any{"description": fmt.Sprintf("patched %d", i)}); r.Status != 200 {
+					errs <- fmt.Sprintf("PATCH: %d %s", r.Status, r.Raw)
+				}
+			}
+		}()
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+		got := c.Must(200, "PUT", path, body)
+		if got["description"] != body["description"] {
+			t.Errorf("description after the last re-send: %v, want the body's %v", got["description"], body["description"])
+		}
+		if stored := c.Must(200, "GET", path, nil); stored["description"] != body["description"] || stored["@odata.etag"] != got["@odata.etag"] {
+			t.Errorf("stored %v / %v, the last PUT answered %v / %v", stored["description"], stored["@odata.etag"], got["description"], got["@odata.etag"])
+		}
+	})
+}
