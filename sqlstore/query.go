@@ -177,34 +177,46 @@ func (db *DB) Explain(ctx context.Context, tenant int64, e *schema.Entity, q ord
 			return err
 		}
 		statement = s
-		explain := "EXPLAIN QUERY PLAN "
-		if db.dialect.Name() == "postgres" {
-			explain = "EXPLAIN "
-		}
-		rows, err := tx.q.QueryContext(ctx, explain+s, args.List...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return err
-			}
-			line := fmt.Sprint(vals[len(vals)-1]) // SQLite: the detail column; PostgreSQL: the only one
-			if b, ok := vals[len(vals)-1].([]byte); ok {
-				line = string(b)
-			}
-			plan = append(plan, line)
-		}
-		return rows.Err()
+		plan, err = db.plan(ctx, tx.q, s, args.List)
+		return err
 	})
 	return statement, plan, err
+}
+
+// Plan returns the database's plan for a statement and its arguments (one
+// that TraceStatements reported, say), one line per step.
+func (db *DB) Plan(ctx context.Context, statement string, args []any) ([]string, error) {
+	return db.plan(ctx, db.reader, statement, args)
+}
+
+func (db *DB) plan(ctx context.Context, q queryer, statement string, args []any) ([]string, error) {
+	explain := "EXPLAIN QUERY PLAN "
+	if db.dialect.Name() == "postgres" {
+		explain = "EXPLAIN "
+	}
+	rows, err := q.QueryContext(ctx, explain+statement, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var plan []string
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		line := fmt.Sprint(vals[len(vals)-1]) // SQLite: the detail column; PostgreSQL: the only one
+		if b, ok := vals[len(vals)-1].([]byte); ok {
+			line = string(b)
+		}
+		plan = append(plan, line)
+	}
+	return plan, rows.Err()
 }
 
 // Count implements ordo.Tx.
