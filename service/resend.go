@@ -152,29 +152,7 @@ func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entit
 	if err != nil {
 		return nil, err
 	}
-	ctx, err = takeForce(ctx, e, body)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateTree(e, body, modeUpdate); err != nil {
-		return nil, err
-	}
-	var rt *recordingTx
-	var w *writer
-	rec, err := s.writeWith(ctx, tenant, e, func(tx ordo.Tx) ordo.Tx {
-		rt = &recordingTx{Tx: tx, entity: e, id: id}
-		return rt
-	}, func(wr *writer) (string, error) {
-		w = wr
-		w.ifMatch = ifMatch
-		return w.saveTop(e, body, modeUpdate, id)
-	})
-	if err == nil && w.touchedOnly && rt.verifiable() {
-		entry := rt.entry(w.touchDateUpdate)
-		entry.written(rec)
-		s.resend.put(key, entry)
-	}
-	return rec, err
+	return s.update(ctx, tenant, e, id, body, ifMatch, &key)
 }
 
 // errNotHere: the full path answers this request.

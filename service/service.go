@@ -62,6 +62,12 @@ func (s *Service) Create(ctx context.Context, tenant int64, e *schema.Entity, bo
 // stored. A non-empty ifMatch (an If-Match header) must name the row's
 // current ETag, else the update is refused with EPrecondition.
 func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id string, body map[string]any, ifMatch string) (ordo.Record, error) {
+	return s.update(ctx, tenant, e, id, body, ifMatch, nil)
+}
+
+// update is Update; given the request's key, it also remembers a run that
+// only touched the row (resend.go).
+func (s *Service) update(ctx context.Context, tenant int64, e *schema.Entity, id string, body map[string]any, ifMatch string, key *ResendKey) (ordo.Record, error) {
 	ctx, err := takeForce(ctx, e, body)
 	if err != nil {
 		return nil, err
@@ -69,10 +75,26 @@ func (s *Service) Update(ctx context.Context, tenant int64, e *schema.Entity, id
 	if err := validateTree(e, body, modeUpdate); err != nil { // every problem of the body at once, before a transaction
 		return nil, err
 	}
-	return s.write(ctx, tenant, e, func(w *writer) (string, error) {
+	var wrap func(ordo.Tx) ordo.Tx
+	var rt *recordingTx
+	if key != nil {
+		wrap = func(tx ordo.Tx) ordo.Tx {
+			rt = &recordingTx{Tx: tx, entity: e, id: id}
+			return rt
+		}
+	}
+	var w *writer
+	rec, err := s.writeWith(ctx, tenant, e, wrap, func(wr *writer) (string, error) {
+		w = wr
 		w.ifMatch = ifMatch
 		return w.saveTop(e, body, modeUpdate, id)
 	})
+	if err == nil && key != nil && w.touchedOnly && rt.verifiable() {
+		entry := rt.entry(w.touchDateUpdate)
+		entry.written(rec)
+		s.resend.put(*key, entry)
+	}
+	return rec, err
 }
 
 // checkIfMatch compares the ETag of cur, the row the request addresses read
