@@ -151,7 +151,8 @@ func parseIdempotencyKey(h string) (string, error) {
 	return k, nil
 }
 
-// fingerprint identifies a request: method, path with query, and body.
+// fingerprint identifies a request: method, path with query, and body (for
+// idempotency keys and the service's memory of re-sent PUTs).
 func fingerprint(r *http.Request, body []byte) string {
 	h := sha256.New()
 	io.WriteString(h, r.Method+"\x00"+r.URL.EscapedPath()+"?"+r.URL.RawQuery+"\x00")

@@ -40,15 +40,15 @@ import (
 // ResendKey names one exact write request.
 type ResendKey [sha256.Size]byte
 
-// NewResendKey hashes what makes two requests the same request.
-func NewResendKey(tenant, credential int64, method, uri string, body []byte) ResendKey {
+// NewResendKey names a request by its sender (tenant and credential) and a
+// fingerprint of its method, URL and exact body bytes.
+func NewResendKey(tenant, credential int64, request string) ResendKey {
 	h := sha256.New()
 	var n [16]byte
 	binary.LittleEndian.PutUint64(n[:8], uint64(tenant))
 	binary.LittleEndian.PutUint64(n[8:], uint64(credential))
 	h.Write(n[:])
-	h.Write([]byte(method + "\x00" + uri + "\x00"))
-	h.Write(body)
+	h.Write([]byte(request))
 	var k ResendKey
 	h.Sum(k[:0])
 	return k
