@@ -227,18 +227,7 @@ func containsString(list []string, s string) bool {
 func resolveApply(e *schema.Entity, raw *rawApply, r *resolver) *Apply {
 	a := &Apply{Entity: e, Grouped: raw.grouped}
 	r.option = "$apply"
-	for _, x := range raw.filters {
-		n := r.resolve(x, tyNull)
-		if n.typ() != tyBool {
-			r.fail(x.Pos(), "filter() needs a condition (true or false), but %s is %s", brief(x), n.typ())
-		}
-		if a.Filter == nil {
-			a.Filter = &Filter{Entity: e, Expr: x, root: n}
-			continue
-		}
-		a.Filter = &Filter{Entity: e, Expr: &Binary{Op: "and", L: a.Filter.Expr, R: x, At: x.Pos()},
-			root: &binNode{op: "and", l: a.Filter.root, r: n, t: tyBool}}
-	}
+	a.Filter = r.conditions(e, raw.filters)
 	names := map[string]bool{}
 	for _, p := range raw.groupBy {
 		if last := p.Segments[len(p.Segments)-1]; last.Name == "$count" {
@@ -304,21 +293,29 @@ func resolveApply(e *schema.Entity, raw *rawApply, r *resolver) *Apply {
 		for i := range a.Aggregates {
 			r.result[a.Aggregates[i].Alias] = &aggNode{agg: &a.Aggregates[i]}
 		}
-		for _, x := range raw.having {
-			n := r.resolve(x, tyNull)
-			if n.typ() != tyBool {
-				r.fail(x.Pos(), "filter() needs a condition (true or false), but %s is %s", brief(x), n.typ())
-			}
-			if a.Having == nil {
-				a.Having = &Filter{Entity: e, Expr: x, root: n}
-				continue
-			}
-			a.Having = &Filter{Entity: e, Expr: &Binary{Op: "and", L: a.Having.Expr, R: x, At: x.Pos()},
-				root: &binNode{op: "and", l: a.Having.root, r: n, t: tyBool}}
-		}
+		a.Having = r.conditions(e, raw.having)
 		r.result = nil
 	}
 	return a
+}
+
+// conditions resolves the conditions of filter() steps and ANDs them into
+// one Filter on e, nil when there are none.
+func (r *resolver) conditions(e *schema.Entity, xs []Expr) *Filter {
+	var f *Filter
+	for _, x := range xs {
+		n := r.resolve(x, tyNull)
+		if n.typ() != tyBool {
+			r.fail(x.Pos(), "filter() needs a condition (true or false), but %s is %s", brief(x), n.typ())
+		}
+		if f == nil {
+			f = &Filter{Entity: e, Expr: x, root: n}
+			continue
+		}
+		f = &Filter{Entity: e, Expr: &Binary{Op: "and", L: f.Expr, R: x, At: x.Pos()},
+			root: &binNode{op: "and", l: f.root, r: n, t: tyBool}}
+	}
+	return f
 }
 
 // aggNode is an aggregate of a $apply result, named in a filter() after

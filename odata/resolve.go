@@ -554,21 +554,7 @@ func (r *resolver) walkPath(x *Path) (*scope, []*Navigation, *schema.Entity, Seg
 }
 
 func (r *resolver) lambda(x *Lambda) node {
-	segs := x.Collection.Segments
-	if len(segs) == 1 && (segs[0].Name == "$it" || r.isVar(segs[0].Name)) {
-		r.fail(x.At, "any/all need a collection, e.g. job_planning/any(p: ...)")
-	}
-	sc, navs, e, last := r.walk(segs)
-	coll, ok := NavigationOf(e, last.Name)
-	switch {
-	case !ok:
-		if _, isField := e.Field(last.Name); isField {
-			r.fail(last.At, "%s is a property of %s, not a collection: any/all need a collection", last.Name, e.Name)
-		}
-		r.unknown(e, last, true, true)
-	case !coll.Many:
-		r.fail(last.At, "%s is a single navigation, not a collection: any/all need a collection", last.Name)
-	}
+	sc, navs, coll := r.collection(x.Collection.Segments, x.At, "any/all need a collection", "job_planning/any(p: ...)", true)
 	n := &lambdaNode{all: x.Op == "all", from: sc, navs: navs, coll: coll}
 	if x.Body == nil {
 		return n
@@ -584,6 +570,28 @@ func (r *resolver) lambda(x *Lambda) node {
 		r.fail(x.Body.Pos(), "the condition of %s must be true or false, but %s is %s", x.Op, brief(x.Body), n.body.typ())
 	}
 	return n
+}
+
+// collection resolves segs to a to-many navigation, for $count and
+// any/all. need says what needs it ("$count needs a collection"); at and
+// example place and illustrate the error for $it or a variable alone;
+// fields says whether an unknown name may be suggested a property.
+func (r *resolver) collection(segs []Segment, at int, need, example string, fields bool) (*scope, []*Navigation, *Navigation) {
+	if len(segs) == 1 && (segs[0].Name == "$it" || r.isVar(segs[0].Name)) {
+		r.fail(at, "%s, e.g. %s", need, example)
+	}
+	sc, navs, e, last := r.walk(segs)
+	coll, ok := NavigationOf(e, last.Name)
+	switch {
+	case !ok:
+		if _, isField := e.Field(last.Name); isField {
+			r.fail(last.At, "%s is a property of %s, not a collection: %s", last.Name, e.Name, need)
+		}
+		r.unknown(e, last, fields, true)
+	case !coll.Many:
+		r.fail(last.At, "%s is a single navigation, not a collection: %s", last.Name, need)
+	}
+	return sc, navs, coll
 }
 
 func (r *resolver) isVar(name string) bool {

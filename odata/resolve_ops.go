@@ -78,22 +78,8 @@ func (r *resolver) call(x *Call) node {
 // count resolves coll/$count (and nav/coll/$count through to-one
 // navigations): the number of rows of a to-many navigation.
 func (r *resolver) count(x *Path) *colNode {
-	segs := x.Segments[:len(x.Segments)-1]
-	last := segs[len(segs)-1]
-	if len(segs) == 1 && (last.Name == "$it" || r.isVar(last.Name)) {
-		r.fail(x.Segments[len(x.Segments)-1].At, "$count needs a collection, e.g. job_planning/$count")
-	}
-	sc, navs, e, last := r.walk(segs)
-	coll, ok := NavigationOf(e, last.Name)
-	switch {
-	case !ok:
-		if _, isField := e.Field(last.Name); isField {
-			r.fail(last.At, "%s is a property of %s, not a collection: $count needs a collection", last.Name, e.Name)
-		}
-		r.unknown(e, last, false, true)
-	case !coll.Many:
-		r.fail(last.At, "%s is a single navigation, not a collection: $count needs a collection", last.Name)
-	}
+	n := len(x.Segments) - 1
+	sc, navs, coll := r.collection(x.Segments[:n], x.Segments[n].At, "$count needs a collection", "job_planning/$count", false)
 	return &colNode{scope: sc, navs: navs, field: countField, count: coll}
 }
 
