@@ -42,6 +42,8 @@ var errorCases = []struct {
 	{"job_planning/user_code eq 'x'", "$filter: at position 0: job_planning is a collection: use job_planning/any(x: ...) or job_planning/all(x: ...)"},
 	{"project/any()", "$filter: at position 0: project is a single navigation, not a collection: any/all need a collection"},
 	{"name/any()", "$filter: at position 0: name is a property of jobs, not a collection: any/all need a collection"},
+	{"$it/any(p: true)", "$filter: at position 4: any/all need a collection, e.g. job_planning/any(p: ...)"},
+	{"$it/$count gt 1", "$filter: at position 4: $count needs a collection, e.g. job_planning/$count"},
 	{"tenant_id eq 1", "$filter: at position 0: unknown property 'tenant_id' of jobs"},
 	{"p/name eq 'x'", "$filter: at position 0: unknown property 'p' of jobs"},
 	{"job_planning/any(p: p eq null)", "$filter: at position 20: p is a lambda variable, not a value; write p/<property>"},
