@@ -206,3 +206,29 @@ func TestResentPutConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestResentPutMemoryOff: with the memory off (serve --resend-memory 0) every
+// re-send runs the full path, with the same answer.
+func TestResentPutMemoryOff(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		srv := testenv.NewServer(t, dsn)
+		srv.Service.SetResendMemory(0)
+		c := srv.Tenant(t, "ACME")
+		body := preparedSeedBody(t)
+		seedFixture(t, c, body)
+		path := "/api/Jobs(" + body["id"].(string) + ")"
+		c.Must(200, "PUT", path, body)
+		for i := 0; i < 3; i++ {
+			n := 0
+			srv.DB.TraceStatements(func(string, []any) { n++ })
+			got := c.Must(200, "PUT", path, body)
+			srv.DB.TraceStatements(nil)
+			if n <= 4 {
+				t.Errorf("re-send %d ran %d statements: the shortcut, with the memory off", i, n)
+			}
+			if got["description"] != body["description"] {
+				t.Errorf("re-send %d: description %v", i, got["description"])
+			}
+		}
+	})
+}
