@@ -25,30 +25,25 @@ func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Rec
 		width = max(width, len(eq.Entity.Fields))
 	}
 	d := tx.db.dialect
-	args := tx.args()
-	var b strings.Builder
-	for i, eq := range qs {
+	for _, eq := range qs {
 		qr := eq.Query
 		if qr.Filter != nil || qr.OrderBy != nil || qr.Limit != 0 || qr.Offset != 0 || qr.Fields != nil || qr.ForUpdate {
 			return nil, errors.New("sqlstore: ListMany takes conditions only")
 		}
-		from, err := tx.selectSQL(eq.Entity, qr, args)
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			b.WriteString(" UNION ALL ")
-		}
-		b.WriteString("SELECT " + strconv.Itoa(i) + ", " + d.UnionColumn(schema.KindString, alias+"."+etagColumn))
-		for _, f := range eq.Entity.Fields {
+	}
+	statement, args, err := tx.unionAll(qs, func(e *schema.Entity, b *strings.Builder) {
+		b.WriteString(d.UnionColumn(schema.KindString, alias+"."+etagColumn))
+		for _, f := range e.Fields {
 			b.WriteString(", " + d.UnionColumn(f.Kind, alias+"."+q(f.Name)))
 		}
-		for k := len(eq.Entity.Fields); k < width; k++ {
+		for k := len(e.Fields); k < width; k++ {
 			b.WriteString(", " + d.UnionColumn(schema.KindString, "NULL"))
 		}
-		b.WriteString(" " + from)
+	})
+	if err != nil {
+		return nil, err
 	}
-	rows, err := tx.query(ctx, b.String(), args.List...)
+	rows, err := tx.query(ctx, statement, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +78,31 @@ func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Rec
 	return out, rows.Err()
 }
 
+// unionAll builds one UNION ALL with a member per query (its conditions
+// only: order and limit do not apply), each selecting the query's index and
+// then what columns writes for its entity.
+func (tx *Tx) unionAll(qs []ordo.EntityQuery, columns func(e *schema.Entity, b *strings.Builder)) (string, []any, error) {
+	args := tx.args()
+	var b strings.Builder
+	b.Grow(200 * len(qs))
+	for i, eq := range qs {
+		from, err := tx.selectSQL(eq.Entity, ordo.Query{Conds: eq.Query.Conds, AnyOf: eq.Query.AnyOf}, args)
+		if err != nil {
+			return "", nil, err
+		}
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT ")
+		b.WriteString(strconv.Itoa(i))
+		b.WriteString(", ")
+		columns(eq.Entity, &b)
+		b.WriteString(" ")
+		b.WriteString(from)
+	}
+	return b.String(), args.List, nil
+}
+
 func unionIndex(v any) (int, error) {
 	switch n := v.(type) {
 	case int64:
@@ -101,39 +121,20 @@ func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.
 	if len(qs) == 0 {
 		return out, nil
 	}
-	d := tx.db.dialect
-	args := tx.args()
-	var b strings.Builder
-	b.Grow(200 * len(qs))
-	idCol, tokenCol := d.UnionColumn(schema.KindGUID, alias+".id"), d.UnionColumn(schema.KindString, alias+"."+etagColumn)
-	member := func(i int, e *schema.Entity, q ordo.Query) error {
-		from, err := tx.selectSQL(e, q, args)
-		if err != nil {
-			return err
-		}
-		if b.Len() > 0 {
-			b.WriteString(" UNION ALL ")
-		}
-		b.WriteString("SELECT ")
-		b.WriteString(strconv.Itoa(i))
-		b.WriteString(", ")
-		b.WriteString(idCol)
-		b.WriteString(", ")
-		b.WriteString(tokenCol)
-		b.WriteString(" ")
-		b.WriteString(from)
-		return nil
-	}
-	for i, eq := range qs {
-		qr := eq.Query
-		if qr.Filter != nil || qr.Offset != 0 || qr.Fields != nil {
+	for _, eq := range qs {
+		if qr := eq.Query; qr.Filter != nil || qr.Offset != 0 || qr.Fields != nil {
 			return nil, errors.New("sqlstore: RowVersions takes conditions only")
 		}
-		if err := member(i, eq.Entity, ordo.Query{Conds: qr.Conds, AnyOf: qr.AnyOf}); err != nil {
-			return nil, err
-		}
 	}
-	rows, err := tx.query(ctx, b.String(), args.List...)
+	d := tx.db.dialect
+	idCol, tokenCol := d.UnionColumn(schema.KindGUID, alias+".id"), d.UnionColumn(schema.KindString, alias+"."+etagColumn)
+	statement, args, err := tx.unionAll(qs, func(_ *schema.Entity, b *strings.Builder) {
+		b.WriteString(idCol + ", " + tokenCol)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.query(ctx, statement, args...)
 	if err != nil {
 		return nil, err
 	}
