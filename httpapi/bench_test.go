@@ -28,13 +28,16 @@ func benchDatabases(b *testing.B, fn func(b *testing.B, dsn string)) {
 
 // seedServer prepares a server with the seed sample's job stored once.
 func seedServer(b *testing.B, dsn string) (*testenv.Client, string, map[string]any) {
+	_, c, body, _ := storedSeedJob(b, dsn)
+	return c, body["id"].(string), body
+}
+
+// storedSeedJob is seedServer that also returns the server and the path.
+func storedSeedJob(b *testing.B, dsn string) (*testenv.Server, *testenv.Client, map[string]any, string) {
 	srv := testenv.NewServer(b, dsn)
-	c := srv.Tenant(b, "BENCH")
-	body := preparedSeedBody(b)
-	seedFixture(b, c, body)
-	id := body["id"].(string)
-	c.Must(200, "PUT", "/api/Jobs("+id+")", body)
-	return c, id, body
+	c, body, path := seededJob(b, srv, "BENCH")
+	c.Must(200, "PUT", path, body)
+	return srv, c, body, path
 }
 
 // parallelRequests sends the same request from parallel clients for b.N
@@ -92,14 +95,9 @@ func BenchmarkSeedPut(b *testing.B) {
 // every request takes the full path (decode, prefetch, resolution).
 func BenchmarkSeedPutFull(b *testing.B) {
 	benchDatabases(b, func(b *testing.B, dsn string) {
-		srv := testenv.NewServer(b, dsn)
+		srv, c, body, path := storedSeedJob(b, dsn)
 		srv.Service.SetResendMemory(0)
-		c := srv.Tenant(b, "BENCH")
-		body := preparedSeedBody(b)
-		seedFixture(b, c, body)
-		id := body["id"].(string)
-		c.Must(200, "PUT", "/api/Jobs("+id+")", body)
-		parallelRequests(b, c, "PUT", "/api/Jobs("+id+")", body)
+		parallelRequests(b, c, "PUT", path, body)
 	})
 }
 
@@ -127,13 +125,7 @@ func BenchmarkSeedPut8(b *testing.B) {
 // the same process, so it includes both sides of the connection.
 func BenchmarkSeedPutCPU(b *testing.B) {
 	benchDatabases(b, func(b *testing.B, dsn string) {
-		srv := testenv.NewServer(b, dsn)
-		c := srv.Tenant(b, "BENCH")
-		body := preparedSeedBody(b)
-		seedFixture(b, c, body)
-		id := body["id"].(string)
-		c.Must(200, "PUT", "/api/Jobs("+id+")", body)
-		path := "/api/Jobs(" + id + ")"
+		srv, c, body, path := storedSeedJob(b, dsn)
 		auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.Auth))
 		raw, _ := json.Marshal(body)
 		changed := map[string]any{}

@@ -97,19 +97,15 @@ func TestResentPut(t *testing.T) {
 		srv := testenv.NewServer(t, dsn)
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				c := srv.Tenant(t, fmt.Sprintf("T%d", i))
-				body := preparedSeedBody(t)
-				seedFixture(t, c, body)
-				e := &env{c: c, srv: srv, body: body, path: "/api/Jobs(" + body["id"].(string) + ")"}
+				c, body, path := seededJob(t, srv, fmt.Sprintf("T%d", i))
+				e := &env{c: c, srv: srv, body: body, path: path}
 				c.Must(200, "PUT", e.path, body)          // inserts the graph
 				e.last = c.Must(200, "PUT", e.path, body) // full path, only a touch: remembered
 				if tc.change != nil {
 					tc.change(t, e)
 				}
-				n := 0
-				srv.DB.TraceStatements(func(string, []any) { n++ })
-				r := e.c.Do("PUT", e.path, body)
-				srv.DB.TraceStatements(nil)
+				var r *testenv.Response
+				n := statementsOf(srv, func() { r = e.c.Do("PUT", e.path, body) })
 				if r.Status != tc.want {
 					t.Fatalf("re-send: %d %s, want %d", r.Status, r.Raw, tc.want)
 				}
@@ -124,11 +120,7 @@ func TestResentPut(t *testing.T) {
 					// touches the row and is remembered; the one after that
 					// takes the shortcut.
 					e.c.Must(200, "PUT", e.path, body)
-					n = 0
-					srv.DB.TraceStatements(func(string, []any) { n++ })
-					e.c.Must(200, "PUT", e.path, body)
-					srv.DB.TraceStatements(nil)
-					if n > 4 {
+					if n := statementsOf(srv, func() { e.c.Must(200, "PUT", e.path, body) }); n > 4 {
 						t.Errorf("the re-send after the next ran %d statements, want the shortcut", n)
 					}
 				}
@@ -141,10 +133,7 @@ func TestResentPut(t *testing.T) {
 func TestResentPutIfMatch(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		srv := testenv.NewServer(t, dsn)
-		c := srv.Tenant(t, "ACME")
-		body := preparedSeedBody(t)
-		seedFixture(t, c, body)
-		path := "/api/Jobs(" + body["id"].(string) + ")"
+		c, body, path := seededJob(t, srv, "ACME")
 		first := c.Must(200, "PUT", path, body)
 		stale := first["@odata.etag"].(string)
 		current := c.Must(200, "PUT", path, body)["@odata.etag"].(string)
@@ -164,10 +153,7 @@ func sameJSONValue(a, b any) bool { return reflect.DeepEqual(a, b) }
 func TestResentPutConcurrent(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		srv := testenv.NewServer(t, dsn)
-		c := srv.Tenant(t, "ACME")
-		body := preparedSeedBody(t)
-		seedFixture(t, c, body)
-		path := "/api/Jobs(" + body["id"].(string) + ")"
+		c, body, path := seededJob(t, srv, "ACME")
 		c.Must(200, "PUT", path, body)
 		c.Must(200, "PUT", path, body)
 		var wg sync.WaitGroup
@@ -213,17 +199,11 @@ func TestResentPutMemoryOff(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		srv := testenv.NewServer(t, dsn)
 		srv.Service.SetResendMemory(0)
-		c := srv.Tenant(t, "ACME")
-		body := preparedSeedBody(t)
-		seedFixture(t, c, body)
-		path := "/api/Jobs(" + body["id"].(string) + ")"
+		c, body, path := seededJob(t, srv, "ACME")
 		c.Must(200, "PUT", path, body)
 		for i := 0; i < 3; i++ {
-			n := 0
-			srv.DB.TraceStatements(func(string, []any) { n++ })
-			got := c.Must(200, "PUT", path, body)
-			srv.DB.TraceStatements(nil)
-			if n <= 4 {
+			var got map[string]any
+			if n := statementsOf(srv, func() { got = c.Must(200, "PUT", path, body) }); n <= 4 {
 				t.Errorf("re-send %d ran %d statements: the shortcut, with the memory off", i, n)
 			}
 			if got["description"] != body["description"] {

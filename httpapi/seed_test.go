@@ -64,6 +64,24 @@ func preparedSeedBody(t testing.TB) map[string]any {
 	return body
 }
 
+// seededJob creates a tenant holding the rows the seed sample refers to by
+// id, and returns its client, the prepared sample and the job's path.
+func seededJob(t testing.TB, srv *testenv.Server, domain string) (*testenv.Client, map[string]any, string) {
+	c := srv.Tenant(t, domain)
+	body := preparedSeedBody(t)
+	seedFixture(t, c, body)
+	return c, body, "/api/Jobs(" + body["id"].(string) + ")"
+}
+
+// statementsOf counts the statements transactions run during fn.
+func statementsOf(srv *testenv.Server, fn func()) int {
+	n := 0
+	srv.DB.TraceStatements(func(string, []any) { n++ })
+	defer srv.DB.TraceStatements(nil)
+	fn()
+	return n
+}
+
 // seedFixture creates the rows the sample refers to by id only.
 func seedFixture(t testing.TB, c *testenv.Client, body map[string]any) {
 	project := body["project"].(map[string]any)
@@ -212,10 +230,7 @@ func sameValue(k schema.Kind, sent, got any) bool {
 func TestSeedPutStatementBudget(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		srv := testenv.NewServer(t, dsn)
-		c := srv.Tenant(t, "ACME")
-		body := preparedSeedBody(t)
-		seedFixture(t, c, body)
-		path := "/api/Jobs(" + body["id"].(string) + ")"
+		c, body, path := seededJob(t, srv, "ACME")
 		for _, run := range []struct {
 			name   string
 			budget int64
