@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"time"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
@@ -57,7 +56,8 @@ func (s *Service) UpsertMany(ctx context.Context, tenant int64, e *schema.Entity
 
 // batchState is what the rows of one UpsertMany call share.
 type batchState struct {
-	tx       *trackedTx
+	tx       *observedTx
+	track    rowTracker               // what the current row did through tx
 	projects map[string]*projectDelta // the aggregate deltas of the rows written so far
 	// locked are the values ("field\x00value") of lockExisting entities
 	// whose rows the cache holds as read under lock or written by the batch.
@@ -90,8 +90,9 @@ type id2Pool struct {
 func (s *Service) upsertBatch(ctx context.Context, tenant int64, tx ordo.Tx, e *schema.Entity, bodies []map[string]any, errs []error, savepoints bool) error {
 	w := s.newWriter(ctx, tx)
 	w.importing, w.technician = true, true
-	b := &batchState{tx: &trackedTx{Tx: tx}, projects: map[string]*projectDelta{}, locked: map[*schema.Entity]map[string]bool{},
+	b := &batchState{projects: map[string]*projectDelta{}, locked: map[*schema.Entity]map[string]bool{},
 		defaults: map[*schema.Entity]*ordo.Record{}, id2: map[*schema.Entity]*id2Pool{}}
+	b.tx = &observedTx{Tx: tx, obs: &b.track}
 	w.batch, w.tx = b, b.tx
 	if err := w.prefetchBatch(e, bodies); err != nil {
 		return err
@@ -111,7 +112,7 @@ func (s *Service) upsertBatch(ctx context.Context, tenant int64, tx ordo.Tx, e *
 			w.endRow()
 			continue
 		}
-		wrote := b.tx.writes > 0 || b.tx.failed
+		wrote := b.track.writes > 0 || b.track.failed
 		if !savepoints && wrote {
 			return errRowSpoiled
 		}
@@ -144,7 +145,7 @@ func (w *writer) beginRow() {
 	w.projects = map[string]*projectDelta{}
 	w.embedded = map[string][]resolvedObject{}
 	w.now = schema.NormalizeDate(w.s.Now())
-	b.tx.writes, b.tx.failed = 0, false
+	b.track = rowTracker{}
 	b.staged = b.staged[:0]
 	for _, p := range b.id2 {
 		p.mark, p.markUsed = p.next, p.used
@@ -351,107 +352,20 @@ func (w *writer) releaseID2() error {
 	return nil
 }
 
-// trackedTx counts the writes of the current row and notes whether a
-// statement of it failed.
-type trackedTx struct {
-	ordo.Tx
+// rowTracker observes the batch's transaction: the writes of the current
+// row and whether a statement of it failed.
+type rowTracker struct {
 	writes int
 	failed bool
 }
 
-func (t *trackedTx) note(err error) error {
+func (t *rowTracker) note(err error) {
 	var oe *ordo.Error
 	if err != nil && !errors.As(err, &oe) {
 		t.failed = true
 	}
-	return err
 }
 
-func (t *trackedTx) GetForUpdate(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
-	r, err := t.Tx.GetForUpdate(ctx, e, id)
-	return r, t.note(err)
-}
-
-func (t *trackedTx) Get(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
-	r, err := t.Tx.Get(ctx, e, id)
-	return r, t.note(err)
-}
-
-func (t *trackedTx) Find(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (ordo.Record, error) {
-	r, err := t.Tx.Find(ctx, e, conds...)
-	return r, t.note(err)
-}
-
-func (t *trackedTx) List(ctx context.Context, e *schema.Entity, q ordo.Query) ([]ordo.Record, error) {
-	r, err := t.Tx.List(ctx, e, q)
-	return r, t.note(err)
-}
-
-func (t *trackedTx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Record, error) {
-	r, err := t.Tx.ListMany(ctx, qs)
-	return r, t.note(err)
-}
-
-func (t *trackedTx) Count(ctx context.Context, e *schema.Entity, q ordo.Query) (int64, error) {
-	n, err := t.Tx.Count(ctx, e, q)
-	return n, t.note(err)
-}
-
-func (t *trackedTx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error {
-	t.writes++
-	return t.note(t.Tx.Insert(ctx, e, r))
-}
-
-func (t *trackedTx) Update(ctx context.Context, e *schema.Entity, id string, changes ordo.Record) error {
-	t.writes++
-	return t.note(t.Tx.Update(ctx, e, id, changes))
-}
-
-func (t *trackedTx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Record, conds ...ordo.Cond) (int64, error) {
-	t.writes++
-	n, err := t.Tx.UpdateWhere(ctx, e, changes, conds...)
-	return n, t.note(err)
-}
-
-func (t *trackedTx) Delete(ctx context.Context, e *schema.Entity, id string) error {
-	t.writes++
-	return t.note(t.Tx.Delete(ctx, e, id))
-}
-
-func (t *trackedTx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (int64, error) {
-	t.writes++
-	n, err := t.Tx.DeleteWhere(ctx, e, conds...)
-	return n, t.note(err)
-}
-
-func (t *trackedTx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
-	t.writes++
-	n, err := t.Tx.NextID2(ctx, e)
-	return n, t.note(err)
-}
-
-func (t *trackedTx) ReserveID2(ctx context.Context, e *schema.Entity, n int) (int64, []int64, error) {
-	t.writes++
-	prev, free, err := t.Tx.ReserveID2(ctx, e, n)
-	return prev, free, t.note(err)
-}
-
-func (t *trackedTx) SetID2(ctx context.Context, e *schema.Entity, last int64) error {
-	t.writes++
-	return t.note(t.Tx.SetID2(ctx, e, last))
-}
-
-func (t *trackedTx) ProjectStats(ctx context.Context, projectID string) (ordo.ProjectStats, error) {
-	st, err := t.Tx.ProjectStats(ctx, projectID)
-	return st, t.note(err)
-}
-
-func (t *trackedTx) EarliestPlanning(ctx context.Context, jobID string) (time.Time, error) {
-	d, err := t.Tx.EarliestPlanning(ctx, jobID)
-	return d, t.note(err)
-}
-
-func (t *trackedTx) Aggregate(ctx context.Context, e *schema.Entity, q ordo.Aggregation) ([][]any, error) {
-	r, err := t.Tx.Aggregate(ctx, e, q)
-	return r, t.note(err)
-}
+func (t *rowTracker) rows(_ *schema.Entity, _ ordo.Query, _ []ordo.Record, err error) { t.note(err) }
+func (t *rowTracker) other(err error)                                                 { t.note(err) }
+func (t *rowTracker) wrote(err error)                                                 { t.writes++; t.note(err) }

@@ -1,20 +1,18 @@
 package service
 
 import (
-	"context"
 	"slices"
-	"time"
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
 )
 
-// recordingTx notes every read of a full-path PUT (entity, conditions and
-// the rows returned) and counts its writes, so that a run that only touched
-// the addressed row can be remembered (resend.go). Reads it could not repeat
-// narrowly make the run unverifiable.
+// recordingTx observes a full-path PUT (an observedTx's txObserver): it
+// notes every read (entity, conditions and the rows returned) and counts the
+// writes, so that a run that only touched the addressed row can be
+// remembered (resend.go). Reads it could not repeat narrowly make the run
+// unverifiable.
 type recordingTx struct {
-	ordo.Tx
 	entity       *schema.Entity // the addressed row
 	id           string
 	reads        []recordedRead
@@ -92,17 +90,6 @@ func takenValues(e *schema.Entity, c ordo.Cond, rows []ordo.Record) bool {
 	return true
 }
 
-func (t *recordingTx) noteRow(e *schema.Entity, rec ordo.Record, err error, conds ...ordo.Cond) {
-	switch {
-	case err != nil:
-		t.unverifiable = true
-	case rec == nil:
-		t.note(e, ordo.Query{Conds: conds}, nil)
-	default:
-		t.note(e, ordo.Query{Conds: conds}, []ordo.Record{rec})
-	}
-}
-
 // verifiable: every read can be repeated and the only write was the touch.
 func (t *recordingTx) verifiable() bool {
 	return !t.unverifiable && t.writes == 1 && t.top != nil
@@ -146,118 +133,21 @@ func (t *recordingTx) entry(touchDateUpdate bool) *resendEntry {
 		fingerprint: fingerprint(expected, t.id)}
 }
 
-func (t *recordingTx) GetForUpdate(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
-	rec, err := t.Tx.GetForUpdate(ctx, e, id)
-	if e == t.entity && id == t.id && t.top == nil && err == nil {
-		t.top = rec
-		return rec, nil
-	}
-	t.noteRow(e, rec, err, ordo.Cond{Field: "id", Value: id})
-	return rec, err
-}
-
-func (t *recordingTx) Get(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
-	rec, err := t.Tx.Get(ctx, e, id)
-	t.noteRow(e, rec, err, ordo.Cond{Field: "id", Value: id})
-	return rec, err
-}
-
-func (t *recordingTx) Find(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (ordo.Record, error) {
-	rec, err := t.Tx.Find(ctx, e, conds...)
-	t.noteRow(e, rec, err, conds...)
-	return rec, err
-}
-
-func (t *recordingTx) List(ctx context.Context, e *schema.Entity, q ordo.Query) ([]ordo.Record, error) {
-	rows, err := t.Tx.List(ctx, e, q)
-	if err != nil {
+func (t *recordingTx) rows(e *schema.Entity, q ordo.Query, rows []ordo.Record, err error) {
+	switch {
+	case err != nil:
 		t.unverifiable = true
-		return rows, err
+	case q.ForUpdate && t.top == nil && e == t.entity && len(q.Conds) == 1 && q.Conds[0].Field == "id" &&
+		q.Conds[0].Value == t.id && len(rows) == 1:
+		t.top = rows[0] // the addressed row: checked by its version, not by a read
+	default:
+		t.note(e, q, rows)
 	}
-	t.note(e, q, rows)
-	return rows, err
 }
 
-func (t *recordingTx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Record, error) {
-	found, err := t.Tx.ListMany(ctx, qs)
-	if err != nil {
-		t.unverifiable = true
-		return found, err
-	}
-	for i, eq := range qs {
-		t.note(eq.Entity, eq.Query, found[i])
-	}
-	return found, err
-}
+// other: reads whose answer is not a set of rows cannot be checked by versions.
+func (t *recordingTx) other(error) { t.unverifiable = true }
 
-// Reads whose answer is not a set of rows cannot be checked by versions.
-
-func (t *recordingTx) Count(ctx context.Context, e *schema.Entity, q ordo.Query) (int64, error) {
-	t.unverifiable = true
-	return t.Tx.Count(ctx, e, q)
-}
-
-func (t *recordingTx) ProjectStats(ctx context.Context, projectID string) (ordo.ProjectStats, error) {
-	t.unverifiable = true
-	return t.Tx.ProjectStats(ctx, projectID)
-}
-
-func (t *recordingTx) EarliestPlanning(ctx context.Context, jobID string) (time.Time, error) {
-	t.unverifiable = true
-	return t.Tx.EarliestPlanning(ctx, jobID)
-}
-
-func (t *recordingTx) Aggregate(ctx context.Context, e *schema.Entity, q ordo.Aggregation) ([][]any, error) {
-	t.unverifiable = true
-	return t.Tx.Aggregate(ctx, e, q)
-}
-
-// Writes are counted: a run is remembered only when its one write is the
-// addressed row's touch.
-
-func (t *recordingTx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error {
-	t.writes++
-	return t.Tx.Insert(ctx, e, r)
-}
-
-func (t *recordingTx) Update(ctx context.Context, e *schema.Entity, id string, changes ordo.Record) error {
-	t.writes++
-	return t.Tx.Update(ctx, e, id, changes)
-}
-
-func (t *recordingTx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Record, conds ...ordo.Cond) (int64, error) {
-	t.writes++
-	return t.Tx.UpdateWhere(ctx, e, changes, conds...)
-}
-
-func (t *recordingTx) Delete(ctx context.Context, e *schema.Entity, id string) error {
-	t.writes++
-	return t.Tx.Delete(ctx, e, id)
-}
-
-func (t *recordingTx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (int64, error) {
-	t.writes++
-	return t.Tx.DeleteWhere(ctx, e, conds...)
-}
-
-func (t *recordingTx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
-	t.writes++
-	return t.Tx.NextID2(ctx, e)
-}
-
-func (t *recordingTx) ReserveID2(ctx context.Context, e *schema.Entity, n int) (int64, []int64, error) {
-	t.writes++
-	return t.Tx.ReserveID2(ctx, e, n)
-}
-
-func (t *recordingTx) SetID2(ctx context.Context, e *schema.Entity, last int64) error {
-	t.writes++
-	return t.Tx.SetID2(ctx, e, last)
-}
-
-func (t *recordingTx) UpdateVersion(ctx context.Context, e *schema.Entity, id, version string, changes ordo.Record) (bool, error) {
-	t.writes++
-	return t.Tx.UpdateVersion(ctx, e, id, version, changes)
-}
-
-var _ ordo.Tx = (*recordingTx)(nil)
+// wrote: a run is remembered only when its one write is the addressed row's
+// touch.
+func (t *recordingTx) wrote(error) { t.writes++ }

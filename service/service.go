@@ -79,8 +79,8 @@ func (s *Service) update(ctx context.Context, tenant int64, e *schema.Entity, id
 	var rt *recordingTx
 	if key != nil {
 		wrap = func(tx ordo.Tx) ordo.Tx {
-			rt = &recordingTx{Tx: tx, entity: e, id: id}
-			return rt
+			rt = &recordingTx{entity: e, id: id}
+			return &observedTx{Tx: tx, obs: rt}
 		}
 	}
 	var w *writer
