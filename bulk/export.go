@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"github.com/ordo-fsm/ordo"
-	"github.com/ordo-fsm/ordo/httpapi"
+	"github.com/ordo-fsm/ordo/rowjson"
 	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/sqldialect"
@@ -58,7 +58,7 @@ func Export(ctx context.Context, svc *service.Service, tenant int64, e *schema.E
 			return n, err
 		}
 		for _, rec := range page.Rows {
-			buf = httpapi.AppendEntityJSON(buf[:0], e, rec)
+			buf = rowjson.AppendRecord(buf[:0], e, rec, "")
 			if cw != nil {
 				row, err := csvRow(e, buf)
 				if err != nil {

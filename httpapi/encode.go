@@ -14,50 +14,7 @@ import (
 	"sync"
 
 	"github.com/ordo-fsm/ordo"
-	"github.com/ordo-fsm/ordo/schema"
 )
-
-// appendRecord writes rec as a JSON object in registry field order. extra is
-// written first (the @odata annotations), without its braces.
-func appendRecord(b []byte, e *schema.Entity, rec ordo.Record, extra string) []byte {
-	b = append(b, '{')
-	if extra != "" {
-		b = append(b, extra...)
-		b = append(b, ',')
-	}
-	for i, f := range e.Fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, f.Name...)
-		b = append(b, '"', ':')
-		v, ok := rec[f.Name]
-		if !ok {
-			v = f.Zero()
-		}
-		b = schema.AppendJSON(b, f.Kind, v)
-	}
-	for _, l := range e.Lists {
-		b = append(b, ',')
-		b = appendList(b, l, rec)
-	}
-	return append(b, '}')
-}
-
-// appendList writes an owned list as "name":[...].
-func appendList(b []byte, l *schema.OwnedList, rec ordo.Record) []byte {
-	b = schema.AppendJSONString(b, l.Name)
-	b = append(b, ":["...)
-	children, _ := rec[l.Name].([]ordo.Record)
-	for i, c := range children {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendRecord(b, l.Child, c, "")
-	}
-	return append(b, ']')
-}
 
 // gzipMin is the body size from which responses are compressed.
 const gzipMin = 1024

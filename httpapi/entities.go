@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/rowjson"
 	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/service"
 )
@@ -50,7 +51,7 @@ func (s *Server) writeEntity(w http.ResponseWriter, r *http.Request, status int,
 	extra := annotation("@odata.context", contextURL(r, e, true)) + "," + annotation("@odata.etag", etag)
 	// Sized for a typical row up front: growing from nothing copies a job's
 	// ~9 KB several times.
-	s.writeJSON(w, r, status, appendRecord(make([]byte, 0, 64*len(e.Fields)+len(extra)), e, rec, extra))
+	s.writeJSON(w, r, status, rowjson.AppendRecord(make([]byte, 0, 64*len(e.Fields)+len(extra)), e, rec, extra))
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, e *schema.Entity, id string) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/odata"
+	"github.com/ordo-fsm/ordo/rowjson"
 	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/service"
 )
@@ -384,7 +385,7 @@ func rowETag(e *schema.Entity, sel []*schema.Field, rec ordo.Record) string {
 
 func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.Expand, rec ordo.Record, extra string) []byte {
 	if sel == nil && len(xs) == 0 {
-		return appendRecord(b, e, rec, extra)
+		return rowjson.AppendRecord(b, e, rec, extra)
 	}
 	b = append(b, '{')
 	n := 0
@@ -400,13 +401,7 @@ func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.E
 	}
 	field := func(f *schema.Field) {
 		sep()
-		b = schema.AppendJSONString(b, f.Name)
-		b = append(b, ':')
-		v, ok := rec[f.Name]
-		if !ok {
-			v = f.Zero()
-		}
-		b = schema.AppendJSON(b, f.Kind, v)
+		b = rowjson.AppendField(b, f, rec)
 	}
 	if sel == nil {
 		for _, f := range e.Fields {
@@ -434,7 +429,7 @@ func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.E
 				continue
 			}
 			sep()
-			b = appendList(b, l, rec)
+			b = rowjson.AppendList(b, l, rec)
 		}
 	}
 	for _, x := range xs {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/ordo-fsm/ordo"
+	"github.com/ordo-fsm/ordo/rowjson"
 	"github.com/ordo-fsm/ordo/schema"
 	"github.com/ordo-fsm/ordo/service"
 	"github.com/ordo-fsm/ordo/sqlstore"
@@ -252,41 +253,9 @@ func (w *Worker) body(subscription string, events []service.ChangeEvent) []byte 
 		b = schema.AppendJSONString(b, modified.UTC().Format(time.RFC3339Nano))
 		if e, ok := w.DB.Registry().Entity(ev.Entity); ok && ev.Row != nil {
 			b = append(b, `,"data":`...)
-			b = appendRecord(b, e, ev.Row)
+			b = rowjson.AppendRecord(b, e, ev.Row, "")
 		}
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
-}
-
-// appendRecord writes a row as GET returns it (httpapi's form, without the
-// @odata annotations): every field in registry order, then owned lists.
-func appendRecord(b []byte, e *schema.Entity, rec ordo.Record) []byte {
-	b = append(b, '{')
-	for i, f := range e.Fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = schema.AppendJSONString(b, f.Name)
-		b = append(b, ':')
-		v, ok := rec[f.Name]
-		if !ok {
-			v = f.Zero()
-		}
-		b = schema.AppendJSON(b, f.Kind, v)
-	}
-	for _, l := range e.Lists {
-		b = append(b, ',')
-		b = schema.AppendJSONString(b, l.Name)
-		b = append(b, ":["...)
-		children, _ := rec[l.Name].([]ordo.Record)
-		for i, c := range children {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendRecord(b, l.Child, c)
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}')
 }
