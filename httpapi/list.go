@@ -371,9 +371,6 @@ func selectList(sel []*schema.Field, xs []*odata.Expand) string {
 	return "(" + strings.Join(parts, ",") + ")"
 }
 
-// appendEntity writes rec, a row of e, as a JSON object with the fields of
-// sel (every field and owned list when nil; id always) and the expansions
-// xs attached by service.Query. extra goes first, without braces.
 // rowETag is the @odata.etag annotation of a row in a list or an expansion.
 // An ETag covers all of a row's fields, so only whole rows carry it.
 func rowETag(e *schema.Entity, sel []*schema.Field, rec ordo.Record) string {
@@ -383,6 +380,9 @@ func rowETag(e *schema.Entity, sel []*schema.Field, rec ordo.Record) string {
 	return annotation("@odata.etag", service.ETag(e, rec))
 }
 
+// appendEntity writes rec, a row of e, as a JSON object with the fields of
+// sel (every field and owned list when nil; id always) and the expansions
+// xs attached by service.Query. extra goes first, without braces.
 func appendEntity(b []byte, e *schema.Entity, sel []*schema.Field, xs []*odata.Expand, rec ordo.Record, extra string) []byte {
 	if sel == nil && len(xs) == 0 {
 		return rowjson.AppendRecord(b, e, rec, extra)
