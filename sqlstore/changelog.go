@@ -394,11 +394,17 @@ func scanChanges(rows *sql.Rows) ([]ordo.Change, error) {
 // older than retention (ordo serve --change-retention).
 func (db *DB) PruneChangesEvery(ctx context.Context, retention, interval time.Duration) {
 	for {
-		n, err := db.PruneChanges(ctx, time.Now().Add(-retention))
+		cutoff := time.Now().Add(-retention)
+		n, err := db.PruneChanges(ctx, cutoff)
 		if err != nil && ctx.Err() == nil {
 			db.log.Warn("change log: pruning failed", "err", err)
 		} else if n > 0 {
 			db.log.Info("change log: pruned", "entries", n, "retention", retention.String())
+		}
+		if n, err := db.PruneWebhookDeliveries(ctx, cutoff); err != nil && ctx.Err() == nil {
+			db.log.Warn("webhook delivery log: pruning failed", "err", err)
+		} else if n > 0 {
+			db.log.Info("webhook delivery log: pruned", "entries", n, "retention", retention.String())
 		}
 		select {
 		case <-ctx.Done():

@@ -47,6 +47,7 @@ var migrations = []migration{
 	{4, "webhooks", webhookTables},
 	{5, "idempotency keys", idempotencyKeys},
 	{6, "credential change notifications", credentialNotify},
+	{7, "webhook delivery indexes", webhookDeliveryIndexes},
 }
 
 // id2Counters is migration 2: one counter row per tenant and entity. Taking

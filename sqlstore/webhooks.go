@@ -270,6 +270,25 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
+// webhookDeliveryIndexes is migration 7: a subscription's deliveries (its
+// delivery log, its deletion) and the pruning of old ones read only their
+// own rows.
+func webhookDeliveryIndexes(ctx context.Context, db *DB, tx *sql.Tx) error {
+	return execAll(ctx, tx,
+		`CREATE INDEX IF NOT EXISTS ix_ordo_webhook_delivery_subscription ON ordo_webhook_delivery (tenant_id, subscription_id, attempted_at)`,
+		`CREATE INDEX IF NOT EXISTS ix_ordo_webhook_delivery_attempted ON ordo_webhook_delivery (attempted_at)`)
+}
+
+// PruneWebhookDeliveries removes the delivery log entries attempted before
+// the cutoff (the log is kept as long as the change log).
+func (db *DB) PruneWebhookDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.writer.ExecContext(ctx, "DELETE FROM ordo_webhook_delivery WHERE attempted_at < "+db.dialect.Placeholder(1), micros(before))
+	if err != nil {
+		return 0, db.mapError(err)
+	}
+	return res.RowsAffected()
+}
+
 // WebhookDeliveries lists a tenant's latest delivery attempts, newest
 // first (of one subscription when subscription is set).
 func (db *DB) WebhookDeliveries(ctx context.Context, tenant int64, subscription string, limit int) ([]ordo.WebhookDelivery, error) {
