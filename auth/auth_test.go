@@ -155,3 +155,48 @@ func TestChangeByAnotherToolReachesTheCache(t *testing.T) {
 		t.Logf("refused %v after the change", time.Since(changed).Round(time.Millisecond))
 	})
 }
+
+// TestLostListenerMissesNoChange: when a node's credential listener loses
+// its connection, a change made meanwhile (whose notification it cannot
+// receive) still stops the old password: the node re-reads while it is not
+// listening, and entries checked before it listens again are checked once
+// more.
+func TestLostListenerMissesNoChange(t *testing.T) {
+	dsn := testenv.Postgres(t) // notifications exist on PostgreSQL only
+	ctx := context.Background()
+	db := testenv.OpenDB(t, dsn)
+	if _, err := admin.CreateTenant(ctx, db, service.New(db, db.Registry()), "ACME", "", "api", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	node := auth.New(testenv.OpenDB(t, dsn))
+	cred := basic("api:secret@ACME")
+	for deadline := time.Now().Add(2 * time.Second); !node.Watching(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the node never listened for credential changes")
+		}
+	}
+	if _, err := node.Authenticate(ctx, cred); err != nil { // cached, trusted while listening
+		t.Fatal(err)
+	}
+	raw := testenv.RawDB(t, dsn)
+	// Cut every credential listener of this database, then change the
+	// password before they reconnect (they wait 100 ms).
+	if _, err := raw.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND query = 'LISTEN ordo_credential' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, "UPDATE credential SET password_hash = 'revoked'"); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Now()
+	for {
+		_, err := node.Authenticate(ctx, cred)
+		if ordo.IsCode(err, ordo.EUnauthorized) {
+			break
+		}
+		if err != nil || time.Since(changed) > 2*time.Second {
+			t.Fatalf("%v after the change: %v, want Unauthorized", time.Since(changed), err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
