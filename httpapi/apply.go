@@ -22,13 +22,7 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request, e *schema.E
 		s.writeError(w, r, ordo.Errorf(ordo.EInvalid, "$skiptoken: a $apply result is paged with $skip; follow its @odata.nextLink"))
 		return
 	}
-	size, applied := maxPageSize, ""
-	if n, ok := preferMaxPageSize(r); ok && n <= maxPageSize {
-		size, applied = n, "odata.maxpagesize="+strconv.Itoa(n)
-	}
-	if q.HasTop && q.Top < size {
-		size = q.Top
-	}
+	size, applied := pageSize(r, q)
 	page, err := s.svc.Apply(r.Context(), principal(r.Context()).TenantID, q, size, q.Skip, q.Count)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -132,10 +132,7 @@ func (s *Server) handleTracked(w http.ResponseWriter, r *http.Request, e *schema
 		return
 	}
 	tenant := principal(r.Context()).TenantID
-	size := maxPageSize
-	if n, ok := preferMaxPageSize(r); ok && n <= maxPageSize {
-		size = n
-	}
+	size, _ := preferredPageSize(r)
 	var tok deltaToken
 	if rq.deltaToken != "" {
 		if tok, err = decodeDeltaToken(q, rq.deltaToken, tenant); err != nil {

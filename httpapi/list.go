@@ -132,6 +132,24 @@ func parseQuery(e *schema.Entity, rq *rawQuery, narrow ...func(*odata.Query) err
 	return q, nil
 }
 
+// preferredPageSize is maxPageSize, or less when the client prefers
+// odata.maxpagesize; applied is then the Preference-Applied value.
+func preferredPageSize(r *http.Request) (size int, applied string) {
+	if n, ok := preferMaxPageSize(r); ok && n <= maxPageSize {
+		return n, "odata.maxpagesize=" + strconv.Itoa(n)
+	}
+	return maxPageSize, ""
+}
+
+// pageSize is preferredPageSize, less when $top asks for fewer rows.
+func pageSize(r *http.Request, q *odata.Query) (size int, applied string) {
+	size, applied = preferredPageSize(r)
+	if q.HasTop && q.Top < size {
+		size = q.Top
+	}
+	return size, applied
+}
+
 // preferMaxPageSize reads odata.maxpagesize (or maxpagesize) from Prefer.
 func preferMaxPageSize(r *http.Request) (int, bool) {
 	for _, h := range r.Header.Values("Prefer") {
@@ -203,13 +221,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, e *schema.En
 		s.handleApply(w, r, e, rq, q)
 		return
 	}
-	size, applied := maxPageSize, ""
-	if n, ok := preferMaxPageSize(r); ok && n <= maxPageSize {
-		size, applied = n, "odata.maxpagesize="+strconv.Itoa(n)
-	}
-	if q.HasTop && q.Top < size {
-		size = q.Top
-	}
+	size, applied := pageSize(r, q)
 	var after []any
 	if rq.skipToken != "" {
 		if after, err = q.DecodeSkipToken(rq.skipToken, tokenBinding(r)); err != nil {
