@@ -16,7 +16,7 @@ type recordingTx struct {
 	entity       *schema.Entity // the addressed row
 	id           string
 	reads        []recordedRead
-	top          ordo.Record // the addressed row as first read (checked by its version, not by a read)
+	lockedTop    bool // the addressed row was read under lock (it is checked by its version, not by a read)
 	writes       int
 	unverifiable bool
 }
@@ -92,7 +92,7 @@ func takenValues(e *schema.Entity, c ordo.Cond, rows []ordo.Record) bool {
 
 // verifiable: every read can be repeated and the only write was the touch.
 func (t *recordingTx) verifiable() bool {
-	return !t.unverifiable && t.writes == 1 && t.top != nil
+	return !t.unverifiable && t.writes == 1 && t.lockedTop
 }
 
 // entry is what a later request checks: the open reads as they were made,
@@ -137,9 +137,9 @@ func (t *recordingTx) rows(e *schema.Entity, q ordo.Query, rows []ordo.Record, e
 	switch {
 	case err != nil:
 		t.unverifiable = true
-	case q.ForUpdate && t.top == nil && e == t.entity && len(q.Conds) == 1 && q.Conds[0].Field == "id" &&
+	case q.ForUpdate && !t.lockedTop && e == t.entity && len(q.Conds) == 1 && q.Conds[0].Field == "id" &&
 		q.Conds[0].Value == t.id && len(rows) == 1:
-		t.top = rows[0] // the addressed row: checked by its version, not by a read
+		t.lockedTop = true
 	default:
 		t.note(e, q, rows)
 	}
