@@ -104,6 +104,9 @@ type Store interface {
 	Write(ctx context.Context, tenantID int64, fn func(Tx) error) error
 	// Read runs fn in a read-only snapshot.
 	Read(ctx context.Context, tenantID int64, fn func(Tx) error) error
+	// Touch makes a checked touch (touch.go) atomically: where it can, in
+	// one statement and one round trip.
+	Touch(ctx context.Context, tenantID int64, t *CheckedTouch) (TouchOutcome, error)
 }
 
 // Tx is a transaction bound to one tenant.
@@ -132,10 +135,6 @@ type Tx interface {
 	// Update sets the given fields of the row id, and changes[ETagKey] to
 	// the row's new version token.
 	Update(ctx context.Context, e *schema.Entity, id string, changes Record) error
-	// UpdateVersion is Update of a row that still holds the version token
-	// version; it reports false, changing nothing, when the row has another
-	// one (or is gone).
-	UpdateVersion(ctx context.Context, e *schema.Entity, id, version string, changes Record) (bool, error)
 	// UpdateWhere sets fields on every row matching conds (and a new version
 	// token, in changes[ETagKey]) and returns how many changed.
 	UpdateWhere(ctx context.Context, e *schema.Entity, changes Record, conds ...Cond) (int64, error)

@@ -116,12 +116,6 @@ func (t *observedTx) Update(ctx context.Context, e *schema.Entity, id string, ch
 	return err
 }
 
-func (t *observedTx) UpdateVersion(ctx context.Context, e *schema.Entity, id, version string, changes ordo.Record) (bool, error) {
-	ok, err := t.Tx.UpdateVersion(ctx, e, id, version, changes)
-	t.obs.wrote(err)
-	return ok, err
-}
-
 func (t *observedTx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Record, conds ...ordo.Cond) (int64, error) {
 	n, err := t.Tx.UpdateWhere(ctx, e, changes, conds...)
 	t.obs.wrote(err)

@@ -46,6 +46,10 @@ func (s *countingStore) Write(ctx context.Context, tenant int64, fn func(ordo.Tx
 	return s.db.Write(ctx, tenant, func(tx ordo.Tx) error { return fn(countingTx{tx, s}) })
 }
 
+func (s *countingStore) Touch(ctx context.Context, tenant int64, t *ordo.CheckedTouch) (ordo.TouchOutcome, error) {
+	return s.db.Touch(ctx, tenant, t)
+}
+
 // TestODataExpandQueriesPerLevel: $expand reads one query per navigation
 // and level for a whole page, whatever the number of rows, and nested
 // $top applies per parent.

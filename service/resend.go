@@ -5,9 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"hash"
+	"reflect"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/ordo-fsm/ordo"
@@ -62,36 +61,76 @@ type resendEntry struct {
 	entity          *schema.Entity
 	id              string
 	reads           []ordo.EntityQuery
-	fingerprint     [sha256.Size]byte // of the rows each read returned
-	touchDateUpdate bool              // the body does not give date_update: the touch sets it
+	expect          [][]ordo.RowVersion // the rows each read returned (the row's own token as "")
+	touchDateUpdate bool                // the body does not give date_update: the touch sets it
 
-	mu      sync.Mutex
-	values  []any  // the row as last written, a value per field of entity
-	version string // its version token
+	// turn lets one touch of this request run at a time in this process:
+	// copies of it sent concurrently would queue on the row's lock in the
+	// database anyway, where waiting costs more (PostgreSQL serves one hot
+	// row at half its rate with 8 waiters) and each would then find a
+	// version it did not expect.
+	turn chan struct{}
+
+	mu     sync.Mutex
+	values []any // the row as last written, a value per field of entity
+	// written are the version tokens of this request's last writes, newest
+	// last. A row holding any of them holds values (touch fields aside), so
+	// a touch accepts any of them: a full-path run of the same request,
+	// which takes no turn, may commit between two touches.
+	written []string
+	writes  int // writes recorded so far
 }
 
-// current returns a copy of the row as last written and its version.
-func (en *resendEntry) current() (ordo.Record, string) {
+// keepWritten bounds an entry's written tokens.
+const keepWritten = 4
+
+// current returns a copy of the row as last written (without its token).
+func (en *resendEntry) current() ordo.Record {
 	en.mu.Lock()
 	defer en.mu.Unlock()
 	rec := make(ordo.Record, len(en.values)+1)
 	for i, f := range en.entity.Fields {
 		rec[f.Name] = en.values[i]
 	}
-	rec[ordo.ETagKey] = en.version
-	return rec, en.version
+	return rec
 }
 
-// written records the row a request wrote.
-func (en *resendEntry) written(rec ordo.Record) {
+// wrote records the row a request wrote (the full path's run, or a touch:
+// then only its touch fields and token differ).
+func (en *resendEntry) wrote(rec ordo.Record) {
 	values := make([]any, len(en.entity.Fields))
 	for i, f := range en.entity.Fields {
 		values[i] = rec[f.Name]
 	}
-	version, _ := rec[ordo.ETagKey].(string)
+	token, _ := rec[ordo.ETagKey].(string)
 	en.mu.Lock()
 	defer en.mu.Unlock()
-	en.values, en.version = values, version
+	en.values = values
+	if len(en.written) == keepWritten {
+		en.written = slices.Delete(en.written, 0, 1)
+	}
+	en.written = append(en.written, token)
+	en.writes++
+}
+
+// accepted lists the tokens a touch accepts on the row: all, or given
+// If-Match, those it names; and how many writes were recorded then.
+func (en *resendEntry) accepted(ifMatch string) (tokens []string, writes int) {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	for _, tok := range en.written {
+		if ifMatch == "" || MatchETag(ifMatch, `"`+tok+`"`) {
+			tokens = append(tokens, tok)
+		}
+	}
+	return tokens, en.writes
+}
+
+// wroteSince reports whether a write was recorded since n were.
+func (en *resendEntry) wroteSince(n int) bool {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.writes > n
 }
 
 type resendMemory struct {
@@ -106,16 +145,32 @@ func (m *resendMemory) get(k ResendKey) *resendEntry {
 	return m.entries[k]
 }
 
-func (m *resendMemory) put(k ResendKey, e *resendEntry) {
+// learn remembers what a full-path run of request k did (e) and the row it
+// wrote. A run that read the same rows at the same versions as the entry
+// already remembered wrote the same row (the full path is deterministic),
+// so that entry is kept and learns the new token: touches under way with it
+// stay valid.
+func (m *resendMemory) learn(k ResendKey, e *resendEntry, rec ordo.Record) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.max <= 0 {
 		return
 	}
+	if old := m.entries[k]; old != nil && old.sameRun(e) {
+		old.wrote(rec)
+		return
+	}
 	if len(m.entries) >= m.max {
 		clear(m.entries) // cheap, and rare: a full memory is simply relearnt
 	}
+	e.wrote(rec)
 	m.entries[k] = e
+}
+
+// sameRun: e remembers the same reads, with the same results.
+func (en *resendEntry) sameRun(e *resendEntry) bool {
+	return en.entity == e.entity && en.id == e.id && en.touchDateUpdate == e.touchDateUpdate &&
+		reflect.DeepEqual(en.reads, e.reads) && reflect.DeepEqual(en.expect, e.expect)
 }
 
 // dropIf forgets k if it still names e (and not a newer entry).
@@ -159,104 +214,75 @@ func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entit
 var errNotHere = errors.New("service: the full path answers this request")
 
 // touch answers a remembered request: the reads are checked and the row
-// touched as the full path would, if it still holds the version last written.
-// It reports errNotHere when the full path must answer.
+// touched as the full path would, if it still holds the version last written
+// (an ordo.CheckedTouch: one statement on PostgreSQL). It reports errNotHere
+// when the full path must answer.
 func (s *Service) touch(ctx context.Context, tenant int64, e *schema.Entity, id string, key ResendKey, ifMatch string) (ordo.Record, error) {
-	var rec ordo.Record
-	err := s.store.Write(ctx, tenant, func(tx ordo.Tx) error {
-		w := s.newWriter(ctx, tx)
-		var checked *resendEntry
-		// The same request sent concurrently may touch the row (and renew
-		// its memory) in between: the touch is then tried again with what
-		// the memory holds now. On SQLite the entry is read after the
-		// previous writer's commit, so this is rare there.
-		for attempt := 0; attempt < 4; attempt++ {
-			entry := s.resend.get(key)
-			if entry == nil || entry.entity != e || entry.id != id {
-				return errNotHere
-			}
-			if entry != checked {
-				versions, err := tx.RowVersions(ctx, entry.reads)
-				if err != nil {
-					return err
-				}
-				if fingerprint(versions, entry.id) != entry.fingerprint {
-					s.resend.dropIf(key, entry)
-					return errNotHere
-				}
-				checked = entry
-			}
-			var version string
-			rec, version = entry.current()
-			if ifMatch != "" && !MatchETag(ifMatch, ETag(e, rec)) {
-				return errNotHere // the full path tells a changed row from a stale If-Match
-			}
-			diff := w.touchFields(e, rec, ordo.Record{}, entry.touchDateUpdate)
-			touched, err := tx.UpdateVersion(ctx, e, id, version, diff)
-			if err != nil {
-				return err
-			}
-			if touched {
-				rec[ordo.ETagKey] = diff[ordo.ETagKey]
-				// Remembered before commit, so that the next request (which
-				// on SQLite waits for this commit) sees the new version; a
-				// failed commit leaves a version no row has, which the next
-				// attempt takes as a change.
-				entry.written(rec)
-				return loadLists(ctx, tx, e, []ordo.Record{rec})
-			}
-			if _, now := entry.current(); now == version && s.resend.get(key) == entry {
-				s.resend.dropIf(key, entry) // the row changed otherwise
-				return errNotHere
-			}
+	// A full-path run of the same request may write the row between the
+	// moment a touch lists the versions it accepts and its UPDATE: then the
+	// touch is tried again.
+	for attempt := 0; attempt < 4; attempt++ {
+		entry := s.resend.get(key)
+		if entry == nil || entry.entity != e || entry.id != id {
+			return nil, errNotHere
 		}
-		return errNotHere
-	})
-	if err != nil {
-		return nil, err
+		changes := touchFields(e, ordo.Record{}, ordo.Record{}, entry.touchDateUpdate, schema.NormalizeDate(s.Now()))
+		var rec ordo.Record
+		writes := 0
+		t := &ordo.CheckedTouch{Entity: e, ID: id, Reads: entry.reads, Expect: entry.expect, Changes: changes,
+			// Asked inside the store's transaction: on SQLite a request
+			// that waited for another's commit sees what it wrote.
+			Versions: func() []string {
+				var versions []string
+				versions, writes = entry.accepted(ifMatch)
+				return versions
+			},
+			// Recorded before commit where the store has a transaction;
+			// a failed commit leaves a token no row holds.
+			Written: func() {
+				rec = entry.current()
+				for k, v := range changes { // the touch fields and the new token
+					rec[k] = v
+				}
+				entry.wrote(rec)
+			}}
+		if len(e.Lists) > 0 {
+			t.Then = func(tx ordo.Tx) error { return loadLists(ctx, tx, e, []ordo.Record{rec}) }
+		}
+		select {
+		case entry.turn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		outcome, err := s.store.Touch(ctx, tenant, t)
+		<-entry.turn
+		switch {
+		case err != nil:
+			return nil, err
+		case outcome == ordo.Touched:
+			return rec, nil
+		case outcome == ordo.ReadsDiffer:
+			s.resend.dropIf(key, entry)
+			return nil, errNotHere
+		case ifMatch != "":
+			return nil, errNotHere // the full path tells a changed row from a stale If-Match
+		case !entry.wroteSince(writes):
+			s.resend.dropIf(key, entry) // the row changed otherwise
+			return nil, errNotHere
+		}
 	}
-	return rec, nil
+	return nil, errNotHere
 }
 
 // touchFields sets the fields every update of a row changes, in rec and in
-// diff, and returns diff. date_update is the request's time unless the body
-// gave it (then a re-sent body keeps it, and stays idempotent).
-func (w *writer) touchFields(e *schema.Entity, rec, diff ordo.Record, dateUpdate bool) ordo.Record {
+// diff, and returns diff. date_update is the request's time (now) unless the
+// body gave it (then a re-sent body keeps it, and stays idempotent).
+func touchFields(e *schema.Entity, rec, diff ordo.Record, dateUpdate bool, now any) ordo.Record {
 	if _, ok := e.Field("date_update"); ok && dateUpdate {
 		if _, given := diff["date_update"]; !given {
-			rec["date_update"], diff["date_update"] = w.now, w.now
+			rec["date_update"], diff["date_update"] = now, now
 		}
 	}
-	rec["modified_dateutc"], diff["modified_dateutc"] = w.now, w.now
+	rec["modified_dateutc"], diff["modified_dateutc"] = now, now
 	return diff
-}
-
-// fingerprint hashes what each read returned, ignoring row order; the
-// addressed row stands without its token, which every touch changes (the
-// touch's conditional UPDATE checks it).
-func fingerprint(results [][]ordo.RowVersion, topID string) [sha256.Size]byte {
-	h := sha256.New()
-	for i, rows := range results {
-		writeInt(h, uint64(i))
-		sorted := slices.Clone(rows)
-		slices.SortFunc(sorted, func(a, b ordo.RowVersion) int { return strings.Compare(a.ID, b.ID) })
-		for _, r := range sorted {
-			h.Write([]byte(r.ID))
-			h.Write([]byte{0})
-			if r.ID != topID {
-				h.Write([]byte(r.Token))
-			}
-			h.Write([]byte{0})
-		}
-		h.Write([]byte{1})
-	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
-}
-
-func writeInt(h hash.Hash, n uint64) {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], n)
-	h.Write(b[:])
 }

@@ -90,9 +90,7 @@ func (s *Service) update(ctx context.Context, tenant int64, e *schema.Entity, id
 		return w.saveTop(e, body, modeUpdate, id)
 	})
 	if err == nil && key != nil && w.touchedOnly && rt.verifiable() {
-		entry := rt.entry(w.touchDateUpdate)
-		entry.written(rec)
-		s.resend.put(*key, entry)
+		s.resend.learn(*key, rt.entry(w.touchDateUpdate), rec)
 	}
 	return rec, err
 }

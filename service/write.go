@@ -474,7 +474,7 @@ func (w *writer) store(e *schema.Entity, old, rec ordo.Record, m mode, gaveDateU
 		w.touchedOnly = true // the addressed row changes by its touch fields only
 		w.touchDateUpdate = !gaveDateUpdate
 	}
-	w.touchFields(e, rec, diff, !gaveDateUpdate)
+	touchFields(e, rec, diff, !gaveDateUpdate, w.now)
 	if err := w.tx.Update(w.ctx, e, rec.ID(), diff); err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func (db *DB) BulkInsert(ctx context.Context, tenantID int64, e *schema.Entity, 
 				if i > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("(" + args.AddRaw(tx.tenant) + ", " + args.AddRaw(newETagToken()))
+				b.WriteString("(" + args.AddRaw(tx.tenant) + ", " + args.AddRaw(ordo.NewVersionToken()))
 				for _, f := range fields {
 					v, ok := r[f.Name]
 					if !ok {

@@ -218,18 +218,25 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, tenantID int
 	if tx := db.joined(ctx); tx != nil { // ordo.WithTx: join the caller's transaction
 		return tx.nested(ctx, tenantID, fn)
 	}
+	return db.retrying(ctx, readOnly, func() error { return db.runOnce(ctx, pool, readOnly, tenantID, fn) })
+}
+
+// retrying runs attempt (one transaction, or one statement) again while it
+// fails with a deadlock or a serialization failure (on PostgreSQL also a
+// unique violation between concurrent inserts), and maps its error.
+func (db *DB) retrying(ctx context.Context, readOnly bool, attempt func() error) error {
 	var err error
-	for attempt := 0; ; attempt++ {
-		err = db.runOnce(ctx, pool, readOnly, tenantID, fn)
+	for n := 0; ; n++ {
+		err = attempt()
 		if err == nil || ctx.Err() != nil {
 			break
 		}
-		retry := (db.dialect.IsRetryable(err) && attempt < maxRetries) ||
-			(db.dialect.Name() == "postgres" && db.dialect.IsUniqueViolation(err) && attempt < maxUniqueRetries)
+		retry := (db.dialect.IsRetryable(err) && n < maxRetries) ||
+			(db.dialect.Name() == "postgres" && db.dialect.IsUniqueViolation(err) && n < maxUniqueRetries)
 		if !retry {
 			break
 		}
-		time.Sleep(time.Duration(attempt+1)*5*time.Millisecond + time.Duration(rand.IntN(5000))*time.Microsecond)
+		time.Sleep(time.Duration(n+1)*5*time.Millisecond + time.Duration(rand.IntN(5000))*time.Microsecond)
 	}
 	if err != nil && db.dialect.IsRetryable(err) {
 		return ordo.Errorf(ordo.EConflict, "the request conflicted with concurrent updates; retry it")

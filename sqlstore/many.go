@@ -9,6 +9,7 @@ import (
 
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/schema"
+	"github.com/ordo-fsm/ordo/sqldialect"
 )
 
 // ListMany implements ordo.Tx: the queries become the members of one UNION
@@ -31,7 +32,8 @@ func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Rec
 			return nil, errors.New("sqlstore: ListMany takes conditions only")
 		}
 	}
-	statement, args, err := tx.unionAll(qs, func(e *schema.Entity, b *strings.Builder) {
+	args := tx.args()
+	statement, err := tx.unionAll(args, qs, func(e *schema.Entity, b *strings.Builder) {
 		b.WriteString(d.UnionColumn(schema.KindString, alias+"."+etagColumn))
 		for _, f := range e.Fields {
 			b.WriteString(", " + d.UnionColumn(f.Kind, alias+"."+q(f.Name)))
@@ -43,7 +45,7 @@ func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Rec
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.query(ctx, statement, args...)
+	rows, err := tx.query(ctx, statement, args.List...)
 	if err != nil {
 		return nil, err
 	}
@@ -80,15 +82,14 @@ func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Rec
 
 // unionAll builds one UNION ALL with a member per query (its conditions
 // only: order and limit do not apply), each selecting the query's index and
-// then what columns writes for its entity.
-func (tx *Tx) unionAll(qs []ordo.EntityQuery, columns func(e *schema.Entity, b *strings.Builder)) (string, []any, error) {
-	args := tx.args()
+// then what columns writes for its entity. Its arguments are added to args.
+func (tx *Tx) unionAll(args *sqldialect.Args, qs []ordo.EntityQuery, columns func(e *schema.Entity, b *strings.Builder)) (string, error) {
 	var b strings.Builder
 	b.Grow(200 * len(qs))
 	for i, eq := range qs {
 		from, err := tx.selectSQL(eq.Entity, ordo.Query{Conds: eq.Query.Conds, AnyOf: eq.Query.AnyOf}, args)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
@@ -100,7 +101,7 @@ func (tx *Tx) unionAll(qs []ordo.EntityQuery, columns func(e *schema.Entity, b *
 		b.WriteString(" ")
 		b.WriteString(from)
 	}
-	return b.String(), args.List, nil
+	return b.String(), nil
 }
 
 func unionIndex(v any) (int, error) {
@@ -128,13 +129,14 @@ func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.
 	}
 	d := tx.db.dialect
 	idCol, tokenCol := d.UnionColumn(schema.KindGUID, alias+".id"), d.UnionColumn(schema.KindString, alias+"."+etagColumn)
-	statement, args, err := tx.unionAll(qs, func(_ *schema.Entity, b *strings.Builder) {
+	args := tx.args()
+	statement, err := tx.unionAll(args, qs, func(_ *schema.Entity, b *strings.Builder) {
 		b.WriteString(idCol + ", " + tokenCol)
 	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.query(ctx, statement, args...)
+	rows, err := tx.query(ctx, statement, args.List...)
 	if err != nil {
 		return nil, err
 	}

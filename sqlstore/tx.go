@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -102,15 +100,8 @@ func buildColumns(e *schema.Entity) string {
 
 // etagColumn is a storage-owned column of every entity table: a token
 // written with every insert and update of the row, so that reads serve the
-// row's ETag without hashing its content (see newETagToken).
+// row's ETag without hashing its content (see ordo.NewVersionToken).
 const etagColumn = "ordo_etag"
-
-// newETagToken is a fresh row version. Tokens are random rather than
-// counters, so a row deleted and created again never repeats an ETag a
-// client still holds; they are compared for equality only.
-func newETagToken() string {
-	return strconv.FormatUint(rand.Uint64()|1<<63, 36)
-}
 
 // where starts a WHERE clause with the tenant condition and the conds.
 func (tx *Tx) where(e *schema.Entity, args *sqldialect.Args, conds []ordo.Cond) (string, error) {
@@ -178,7 +169,7 @@ func (tx *Tx) Find(ctx context.Context, e *schema.Entity, conds ...ordo.Cond) (o
 // Insert implements ordo.Tx. Fields missing from r get their defaults.
 func (tx *Tx) Insert(ctx context.Context, e *schema.Entity, r ordo.Record) error {
 	args := tx.args()
-	token := newETagToken()
+	token := ordo.NewVersionToken()
 	args.AddRaw(tx.tenant)
 	args.AddRaw(token)
 	for _, f := range e.Fields {
@@ -231,26 +222,38 @@ func (tx *Tx) Update(ctx context.Context, e *schema.Entity, id string, changes o
 
 // UpdateWhere implements ordo.Tx.
 func (tx *Tx) UpdateWhere(ctx context.Context, e *schema.Entity, changes ordo.Record, conds ...ordo.Cond) (int64, error) {
-	return tx.update(ctx, e, changes, "", conds...)
+	return tx.update(ctx, e, changes, nil, conds...)
 }
 
-// UpdateVersion implements ordo.Tx.
-func (tx *Tx) UpdateVersion(ctx context.Context, e *schema.Entity, id, version string, changes ordo.Record) (bool, error) {
-	if version == "" {
-		return false, nil // a row without a token has no version to hold to
-	}
-	n, err := tx.update(ctx, e, changes, version, ordo.Cond{Field: "id", Value: id})
-	return n == 1, err
-}
-
-// update sets changes on the rows matching conds and, when version is not
-// empty, still holding that version token.
-func (tx *Tx) update(ctx context.Context, e *schema.Entity, changes ordo.Record, version string, conds ...ordo.Cond) (int64, error) {
+// update sets changes and a new version token on the rows matching conds
+// and, given versions, still holding one of them.
+func (tx *Tx) update(ctx context.Context, e *schema.Entity, changes ordo.Record, versions []string, conds ...ordo.Cond) (int64, error) {
 	if len(changes) == 0 {
 		return 0, nil
 	}
 	args := tx.args()
-	token := newETagToken()
+	token := ordo.NewVersionToken()
+	statement, err := tx.updateSQL(e, args, changes, token, versions, conds)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := tx.query(ctx, statement+tx.returning(e), args.List...)
+	if err != nil {
+		return 0, err
+	}
+	changed, err := tx.scanChanged(e, rows)
+	if err != nil {
+		return 0, err
+	}
+	changes[ordo.ETagKey] = token
+	tx.recordChange(e, ordo.OpUpdate, changed...)
+	return int64(len(changed)), nil
+}
+
+// updateSQL is the UPDATE (without RETURNING) setting changes and the
+// version token on the rows matching conds and, given versions, still
+// holding one of them.
+func (tx *Tx) updateSQL(e *schema.Entity, args *sqldialect.Args, changes ordo.Record, token string, versions []string, conds []ordo.Cond) (string, error) {
 	var set strings.Builder
 	set.WriteString(etagColumn + " = " + args.AddRaw(token))
 	for _, f := range e.Fields { // registry order keeps statements identical across calls
@@ -262,24 +265,22 @@ func (tx *Tx) update(ctx context.Context, e *schema.Entity, changes ordo.Record,
 	}
 	where, err := tx.where(e, args, conds)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	if version != "" {
-		where += " AND " + etagColumn + " = " + args.AddRaw(version)
+	switch {
+	case versions == nil:
+	case tx.db.dialect.Name() == "postgres": // one statement text whatever their number
+		where += " AND " + etagColumn + " = ANY(" + args.AddRaw(versions) + "::text[])"
+	default:
+		held := make([]string, len(versions))
+		for i, v := range versions {
+			held[i] = args.AddRaw(v)
+		}
+		where += " AND " + etagColumn + " IN (" + strings.Join(held, ", ") + ")"
 	}
 	// UPDATE cannot take an alias portably, so the tenant condition names the table.
 	where = strings.ReplaceAll(where, alias+".", "")
-	rows, err := tx.query(ctx, "UPDATE "+q(e.Table)+" SET "+set.String()+" WHERE "+where+tx.returning(e), args.List...)
-	if err != nil {
-		return 0, err
-	}
-	changed, err := tx.scanChanged(e, rows)
-	if err != nil {
-		return 0, err
-	}
-	changes[ordo.ETagKey] = token
-	tx.recordChange(e, ordo.OpUpdate, changed...)
-	return int64(len(changed)), nil
+	return "UPDATE " + q(e.Table) + " SET " + set.String() + " WHERE " + where, nil
 }
 
 // Delete implements ordo.Tx.
