@@ -63,12 +63,12 @@ func (Postgres) Scan(k schema.Kind, raw any) (any, error) {
 		case string:
 			return s, nil
 		case [16]byte:
-			return formatUUID(s), nil
+			return FormatUUID(s), nil
 		case []byte:
 			if len(s) == 16 {
 				var b [16]byte
 				copy(b[:], s)
-				return formatUUID(b), nil
+				return FormatUUID(b), nil
 			}
 			return string(s), nil
 		}
@@ -98,7 +98,8 @@ func (Postgres) Scan(k schema.Kind, raw any) (any, error) {
 	return nil, fmt.Errorf("postgres: cannot read %T as %s", raw, k)
 }
 
-func formatUUID(b [16]byte) string {
+// FormatUUID writes a UUID in its canonical lower-case form.
+func FormatUUID(b [16]byte) string {
 	const hex = "0123456789abcdef"
 	out := make([]byte, 36)
 	j := 0

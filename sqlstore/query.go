@@ -65,15 +65,18 @@ func (tx *Tx) List(ctx context.Context, e *schema.Entity, query ordo.Query) ([]o
 	if err != nil {
 		return nil, err
 	}
+	fields := e.Fields
+	if query.Fields != nil {
+		fields, _ = readFields(e, query.Fields)
+	}
+	if conn, ok := tx.q.(*sql.Conn); ok && tx.db.dialect.Name() == "postgres" {
+		return tx.listPG(ctx, conn, e, fields, s, args.List)
+	}
 	rows, err := tx.query(ctx, s, args.List...)
 	if err != nil {
 		return nil, err
 	}
-	if query.Fields != nil {
-		fields, _ := readFields(e, query.Fields)
-		return tx.scanFields(e, fields, rows)
-	}
-	return tx.scanRows(e, rows)
+	return tx.scanFields(e, fields, rows)
 }
 
 // readFields are the fields a query with Fields reads: id, then the named
