@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
@@ -159,11 +160,15 @@ func testenvBasic(cred string) string {
 func TestAdmissionRefuses(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		srv := testenv.NewServerConfig(t, dsn, func(c *httpapi.Config) {
-			c.Admission = httpapi.Admission{MaxInFlight: 1, QueueLength: -1}
+			c.Admission = httpapi.Admission{MaxInFlight: 1, MaxInFlightAlone: 1, QueueLength: -1}
 		})
 		busy := srv.Tenant(t, "BUSY")
 		calm := srv.Tenant(t, "CALM")
 		seedJobs(t, srv, busy, 30)
+		// One request holds the tenant's only slot for as long as the test
+		// wants. (Racing concurrent requests against each other instead let
+		// a loaded machine serve them one after the other.)
+		held, tail := holdSlot(t, srv, busy)
 		statuses := make(chan *testenv.Response, 16)
 		var wg sync.WaitGroup
 		for i := 0; i < 16; i++ {
@@ -185,10 +190,19 @@ func TestAdmissionRefuses(t *testing.T) {
 				t.Errorf("429: %s Retry-After %q", r.Raw, r.Header.Get("Retry-After"))
 			}
 		}
-		if count[200] == 0 || count[429] == 0 || count[200]+count[429] != 16 {
-			t.Fatalf("16 concurrent requests with 1 slot and no queue: %v", count)
+		if count[429] != 16 {
+			t.Fatalf("16 concurrent requests with the only slot taken and no queue: %v", count)
 		}
-		t.Logf("16 concurrent requests, 1 slot, no queue: %v", count)
+		held.Write([]byte(tail))
+		resp, err := http.ReadResponse(bufio.NewReader(held), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 201 && resp.StatusCode != 400 {
+			t.Fatalf("the held request: status %d", resp.StatusCode)
+		}
+		busy.Must(200, "GET", "/api/Jobs?$top=100", nil) // the slot is free again
 
 		rated := testenv.NewServerConfig(t, dsn, func(c *httpapi.Config) {
 			c.Admission = httpapi.Admission{Rate: 1, Burst: 3}
@@ -212,6 +226,37 @@ func TestAdmissionRefuses(t *testing.T) {
 // TestSlowReaderCut: a client that does not read a large response is cut
 // at the write timeout and the cut is logged; the connection cap holds new
 // connections until one closes.
+
+// holdSlot sends a request of c's tenant whose headers are in and whose body
+// is still coming, so that it holds one of the tenant's slots until the
+// caller writes tail on the returned connection. A raw connection, since
+// http.Client buffers headers until the body is written. It is the
+// tenant's only request in flight once a probe of the tenant is refused; a
+// probe that got in first may have refused the held request instead, which
+// is then sent again.
+func holdSlot(t *testing.T, srv *testenv.Server, c *testenv.Client) (net.Conn, string) {
+	t.Helper()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	head, tail := `{"description": "`, `held"}`
+	for attempt, deadline := 1, time.Now().Add(20*time.Second); ; attempt++ {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() }) // before the server's own cleanup waits for it
+		fmt.Fprintf(conn, "POST /api/Jobs HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\nContent-Type: application/json\r\n"+
+			"Content-Length: %d\r\n\r\n%s", addr, base64.StdEncoding.EncodeToString([]byte(c.Auth)), len(head)+len(tail), head)
+		time.Sleep(time.Duration(attempt) * 10 * time.Millisecond)
+		if c.Do("GET", "/api/Jobs?$top=1", nil).Status == 429 {
+			return conn, tail
+		}
+		conn.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("no request held the slot after %d attempts", attempt)
+		}
+	}
+}
+
 func TestSlowReaderCut(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, dsn string) {
 		var logs syncBuffer

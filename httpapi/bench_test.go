@@ -54,14 +54,28 @@ func parallelRequests(b *testing.B, c *testenv.Client, method, path string, body
 	if body != nil {
 		raw, _ = json.Marshal(body)
 	}
+	parallelTargets(b, c, method, []benchTarget{{path, raw}})
+}
+
+// benchTarget is a request a benchmark's client sends again and again.
+type benchTarget struct {
+	path string
+	body []byte // encoded; nil for none
+}
+
+// parallelTargets is parallelRequests where each client has a target of
+// its own (clients take targets in turn).
+func parallelTargets(b *testing.B, c *testenv.Client, method string, targets []benchTarget) {
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.Auth))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	var clients atomic.Int32
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
+		t := targets[int(clients.Add(1)-1)%len(targets)]
 		for pb.Next() {
-			req, _ := http.NewRequest(method, c.URL+path, bytes.NewReader(raw))
+			req, _ := http.NewRequest(method, c.URL+t.path, bytes.NewReader(t.body))
 			req.Header.Set("Authorization", auth)
-			if raw != nil {
+			if t.body != nil {
 				req.Header.Set("Content-Type", "application/json")
 			}
 			resp, err := client.Do(req)
@@ -72,7 +86,7 @@ func parallelRequests(b *testing.B, c *testenv.Client, method, path string, body
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != 200 {
-				b.Errorf("%s %s: status %d", method, path, resp.StatusCode)
+				b.Errorf("%s %s: status %d", method, t.path, resp.StatusCode)
 			}
 		}
 	})
@@ -123,42 +137,19 @@ func BenchmarkSeedPutMany(b *testing.B) {
 	benchDatabases(b, func(b *testing.B, dsn string) {
 		_, c, body, _ := storedSeedJob(b, dsn)
 		const clients = 8
-		bodies := make([][]byte, clients)
-		paths := make([]string, clients)
-		for i := range clients {
+		targets := make([]benchTarget, clients)
+		for i := range targets {
 			job := maps.Clone(body)
 			job["id"] = uuid.NewString()
 			job["reference_back_office"] = fmt.Sprintf("re-sync %d", i)
 			delete(job, "id2") // numbered by the server
-			paths[i] = "/api/Jobs(" + job["id"].(string) + ")"
 			c.Must(201, "POST", "/api/Jobs", job)
-			c.Must(200, "PUT", paths[i], job)
-			bodies[i], _ = json.Marshal(job)
+			targets[i].path = "/api/Jobs(" + job["id"].(string) + ")"
+			c.Must(200, "PUT", targets[i].path, job) // the re-send remembered from now on
+			targets[i].body, _ = json.Marshal(job)
 		}
-		auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(c.Auth))
-		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
-		var next atomic.Int32
 		b.SetParallelism(max(1, clients/runtime.GOMAXPROCS(0)))
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			i := int(next.Add(1)-1) % clients
-			for pb.Next() {
-				req, _ := http.NewRequest("PUT", c.URL+paths[i], bytes.NewReader(bodies[i]))
-				req.Header.Set("Authorization", auth)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					b.Errorf("PUT %s: status %d", paths[i], resp.StatusCode)
-				}
-			}
-		})
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		parallelTargets(b, c, "PUT", targets)
 	})
 }
 
