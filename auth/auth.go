@@ -37,14 +37,18 @@ var dummyHash = sync.OnceValue(func() []byte {
 // Authenticator checks credentials. A successful bcrypt verification is
 // cached under an HMAC of the whole credential string (keyed with a random
 // per-process secret, so the cache never holds a password or a reusable hash
-// of one). The cache is emptied whenever a credential changes: at once for a
-// change made through this process, and on PostgreSQL, where every change
-// is notified to every node (sqlstore/credwatch.go), as soon as the
-// notification arrives (milliseconds). While a node cannot be sure to learn
+// of one). Whenever a credential changes, every entry is checked again on
+// its next use: at once for a change made through this process, and on
+// PostgreSQL, where every change is notified to every node
+// (sqlstore/credwatch.go), as soon as the notification arrives
+// (milliseconds). Checking an entry is one indexed read: the stored hash
+// must still be the one that was verified. (Emptying the cache instead made
+// every client of every node verify its password again after any change,
+// through the failed-login throttle.) While a node cannot be sure to learn
 // of changes (SQLite, where other processes may change the file; a lost
-// listener connection), a cache hit costs one indexed read instead: the
-// stored hash must still be the one that was verified. An entry checked
-// before the listener's current connection is read once more, then trusted.
+// listener connection), every cache hit is checked that way. An entry
+// checked before the listener's current connection is read once more, then
+// trusted.
 type Authenticator struct {
 	db    *sqlstore.DB
 	key   []byte
@@ -74,7 +78,10 @@ func New(db *sqlstore.DB) *Authenticator {
 	a := &Authenticator{db: db, key: key, cache: map[[32]byte]cached{}, throttle: newThrottle(Limits{})}
 	db.OnCredentialChange(func() {
 		a.mu.Lock()
-		clear(a.cache)
+		for k, c := range a.cache {
+			c.epoch = 0 // checked again on its next use
+			a.cache[k] = c
+		}
 		a.generation++
 		a.mu.Unlock()
 	})

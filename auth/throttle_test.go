@@ -133,3 +133,45 @@ func TestVerificationsBounded(t *testing.T) {
 		}
 	})
 }
+
+// A change to any credential makes cached logins check their stored hash
+// again, not verify their password again: a client verified before keeps
+// working while its user name is throttled for failures from its own
+// address (the same ERP host, a NAT), even when the change's notification
+// arrives in the middle of the flood.
+func TestCredentialChangeKeepsVerifiedClients(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := throttleDB(t, dsn)
+		a := auth.New(db)
+		a.SetLimits(auth.Limits{Window: time.Minute, MaxFailuresPerUser: 3, MaxFailuresPerAddress: 100})
+		const host = "10.0.0.1"
+		if _, err := a.AuthenticateFrom(ctx, basic("api:secret@ACME"), host); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			a.AuthenticateFrom(ctx, basic("api:wrong@ACME"), host)
+		}
+		if _, err := a.AuthenticateFrom(ctx, basic("api:wrong@ACME"), host); !ordo.IsCode(err, ordo.ETooMany) {
+			t.Fatalf("after 3 failures: %v, want TooManyRequests", err)
+		}
+		if _, err := a.AuthenticateFrom(ctx, basic("api:secret@ACME"), host); err != nil {
+			t.Fatalf("the verified client during the flood: %v", err)
+		}
+		// Another user's password changes (through this process: its
+		// watchers hear of it at once).
+		if _, err := admin.SetPassword(ctx, db, "ACME", "other", "changed"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.AuthenticateFrom(ctx, basic("api:secret@ACME"), host); err != nil {
+			t.Fatalf("the verified client after a change elsewhere: %v", err)
+		}
+		// Its own password changes: the cached login no longer holds.
+		if _, err := admin.SetPassword(ctx, db, "ACME", "api", "renewed"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.AuthenticateFrom(ctx, basic("api:secret@ACME"), host); err == nil {
+			t.Fatal("the old password still works after it changed")
+		}
+	})
+}
