@@ -212,3 +212,38 @@ func TestResentPutMemoryOff(t *testing.T) {
 		}
 	})
 }
+
+// TestResentPutOwnedList: a re-sent PUT of an entity that owns a list
+// (EquipmentModel's translations) is answered as a touch too, with its list
+// read in the touch's transaction: the answer is the full path's.
+func TestResentPutOwnedList(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, dsn string) {
+		srv := testenv.NewServer(t, dsn)
+		c := srv.Tenant(t, "LISTS")
+		body := map[string]any{"code": "M1", "name": "Model", "translations": []any{
+			map[string]any{"field_name": "name", "language_code": "fr", "value_translated": "Modèle"},
+			map[string]any{"field_name": "name", "language_code": "nl", "value_translated": "Model"}}}
+		created := c.Must(201, "POST", "/api/EquipmentModel", body)
+		path := "/api/EquipmentModel(" + created["id"].(string) + ")"
+		full := c.Must(200, "PUT", path, body) // the full path, remembered
+		var touched map[string]any
+		n := statementsOf(srv, func() { touched = c.Must(200, "PUT", path, body) })
+		if n > 4 {
+			t.Errorf("the re-send ran %d statements: not answered as a touch", n)
+		}
+		for k, v := range full {
+			if k == "modified_dateutc" || k == "@odata.etag" {
+				continue
+			}
+			if !sameJSONValue(v, touched[k]) {
+				t.Errorf("%s: %v, the full path answered %v", k, touched[k], v)
+			}
+		}
+		if touched["@odata.etag"] == full["@odata.etag"] {
+			t.Error("the ETag did not change: the row was not touched")
+		}
+		if got := c.Must(200, "GET", path, nil); !sameJSONValue(got["translations"], full["translations"]) {
+			t.Errorf("stored translations %v, want %v", got["translations"], full["translations"])
+		}
+	})
+}
