@@ -31,12 +31,12 @@ func (tx *Tx) listPG(ctx context.Context, conn *sql.Conn, e *schema.Entity, fiel
 			return err
 		}
 		defer rows.Close()
+		fds := rows.FieldDescriptions()
 		for rows.Next() {
 			raw := rows.RawValues()
-			if len(raw) != len(fields)+1 {
+			if len(raw) != len(fields)+1 || len(fds) != len(raw) {
 				return fmt.Errorf("sqlstore: %d columns for %d fields", len(raw), len(fields))
 			}
-			fds := rows.FieldDescriptions()
 			rec := make(ordo.Record, len(fields)+1)
 			for i, f := range fields {
 				v, err := decodePG(f.Kind, fds[i].Format, raw[i])
