@@ -18,22 +18,15 @@ import (
 // references of a body) pays one statement and one round trip.
 func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Record, error) {
 	out := make([][]ordo.Record, len(qs))
-	if len(qs) == 0 {
-		return out, nil
-	}
 	width := 0
 	for _, eq := range qs {
+		if qr := eq.Query; qr.OrderBy != nil || qr.Limit != 0 || qr.ForUpdate {
+			return nil, errors.New("sqlstore: ListMany takes conditions only")
+		}
 		width = max(width, len(eq.Entity.Fields))
 	}
 	d := tx.db.dialect
-	for _, eq := range qs {
-		qr := eq.Query
-		if qr.Filter != nil || qr.OrderBy != nil || qr.Limit != 0 || qr.Offset != 0 || qr.Fields != nil || qr.ForUpdate {
-			return nil, errors.New("sqlstore: ListMany takes conditions only")
-		}
-	}
-	args := tx.args()
-	statement, err := tx.unionAll(args, qs, func(e *schema.Entity, b *strings.Builder) {
+	err := tx.queryUnion(ctx, qs, width+1, func(e *schema.Entity, b *strings.Builder) {
 		b.WriteString(d.UnionColumn(schema.KindString, alias+"."+etagColumn))
 		for _, f := range e.Fields {
 			b.WriteString(", " + d.UnionColumn(f.Kind, alias+"."+q(f.Name)))
@@ -41,43 +34,94 @@ func (tx *Tx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.Rec
 		for k := len(e.Fields); k < width; k++ {
 			b.WriteString(", " + d.UnionColumn(schema.KindString, "NULL"))
 		}
+	}, func(n int, raw []any) error {
+		e := qs[n].Entity
+		rec := make(ordo.Record, len(e.Fields)+1)
+		for i, f := range e.Fields {
+			v, err := d.ScanUnion(f.Kind, raw[i+1])
+			if err != nil {
+				return fmt.Errorf("%s.%s: %w", e.Name, f.Name, err)
+			}
+			rec[f.Name] = v
+		}
+		if tok, _ := d.ScanUnion(schema.KindString, raw[0]); tok != nil && tok != "" {
+			rec[ordo.ETagKey] = tok
+		}
+		out[n] = append(out[n], rec)
+		return nil
 	})
+	return out, err
+}
+
+// RowVersions returns, for each query (Conds and AnyOf only; order and
+// limit are ignored), the id and version token of every matching row, all
+// in one UNION ALL statement of three narrow columns: how a checked touch
+// (touch.go) sees that rows read earlier are still the same rows.
+func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.RowVersion, error) {
+	out := make([][]ordo.RowVersion, len(qs))
+	d := tx.db.dialect
+	idCol, tokenCol := d.UnionColumn(schema.KindGUID, alias+".id"), d.UnionColumn(schema.KindString, alias+"."+etagColumn)
+	err := tx.queryUnion(ctx, qs, 2, func(_ *schema.Entity, b *strings.Builder) {
+		b.WriteString(idCol + ", " + tokenCol)
+	}, func(n int, raw []any) error {
+		id, err := d.ScanUnion(schema.KindGUID, raw[0])
+		if err != nil {
+			return err
+		}
+		token, err := d.ScanUnion(schema.KindString, raw[1])
+		if err != nil {
+			return err
+		}
+		v := ordo.RowVersion{}
+		v.ID, _ = id.(string)
+		v.Token, _ = token.(string)
+		out[n] = append(out[n], v)
+		return nil
+	})
+	return out, err
+}
+
+// queryUnion runs one UNION ALL of qs (unionAll), whose members select
+// width columns each (written by columns), and calls row with each row's
+// query index and those columns. The queries take conditions only.
+func (tx *Tx) queryUnion(ctx context.Context, qs []ordo.EntityQuery, width int,
+	columns func(e *schema.Entity, b *strings.Builder), row func(n int, raw []any) error) error {
+	if len(qs) == 0 {
+		return nil
+	}
+	for _, eq := range qs {
+		if qr := eq.Query; qr.Filter != nil || qr.Offset != 0 || qr.Fields != nil {
+			return errors.New("sqlstore: a UNION ALL of queries takes conditions only")
+		}
+	}
+	args := tx.args()
+	statement, err := tx.unionAll(args, qs, columns)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, err := tx.query(ctx, statement, args.List...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	raw := make([]any, width+2)
+	raw := make([]any, width+1)
 	ptrs := make([]any, len(raw))
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return err
 		}
 		n, err := unionIndex(raw[0])
 		if err != nil || n < 0 || n >= len(qs) {
-			return nil, fmt.Errorf("sqlstore: ListMany: bad query index %v", raw[0])
+			return fmt.Errorf("sqlstore: bad query index %v in a UNION ALL", raw[0])
 		}
-		e := qs[n].Entity
-		rec := make(ordo.Record, len(e.Fields)+1)
-		for i, f := range e.Fields {
-			v, err := d.ScanUnion(f.Kind, raw[i+2])
-			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", e.Name, f.Name, err)
-			}
-			rec[f.Name] = v
+		if err := row(n, raw[1:]); err != nil {
+			return err
 		}
-		if tok, _ := d.ScanUnion(schema.KindString, raw[1]); tok != nil && tok != "" {
-			rec[ordo.ETagKey] = tok
-		}
-		out[n] = append(out[n], rec)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // unionAll builds one UNION ALL with a member per query (its conditions
@@ -112,56 +156,4 @@ func unionIndex(v any) (int, error) {
 		return int(n), nil
 	}
 	return 0, fmt.Errorf("%T", v)
-}
-
-// RowVersions implements ordo.Tx: for each query, the id and version token
-// of every matching row, all in one UNION ALL statement of three narrow
-// columns. It checks that rows read earlier are still the same rows.
-func (tx *Tx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.RowVersion, error) {
-	out := make([][]ordo.RowVersion, len(qs))
-	if len(qs) == 0 {
-		return out, nil
-	}
-	for _, eq := range qs {
-		if qr := eq.Query; qr.Filter != nil || qr.Offset != 0 || qr.Fields != nil {
-			return nil, errors.New("sqlstore: RowVersions takes conditions only")
-		}
-	}
-	d := tx.db.dialect
-	idCol, tokenCol := d.UnionColumn(schema.KindGUID, alias+".id"), d.UnionColumn(schema.KindString, alias+"."+etagColumn)
-	args := tx.args()
-	statement, err := tx.unionAll(args, qs, func(_ *schema.Entity, b *strings.Builder) {
-		b.WriteString(idCol + ", " + tokenCol)
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.query(ctx, statement, args.List...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var n, id, token any
-	for rows.Next() {
-		if err := rows.Scan(&n, &id, &token); err != nil {
-			return nil, err
-		}
-		i, err := unionIndex(n)
-		if err != nil || i < 0 || i >= len(qs) {
-			return nil, fmt.Errorf("sqlstore: RowVersions: bad query index %v", n)
-		}
-		idv, err := d.ScanUnion(schema.KindGUID, id)
-		if err != nil {
-			return nil, err
-		}
-		tok, err := d.ScanUnion(schema.KindString, token)
-		if err != nil {
-			return nil, err
-		}
-		v := ordo.RowVersion{}
-		v.ID, _ = idv.(string)
-		v.Token, _ = tok.(string)
-		out[i] = append(out[i], v)
-	}
-	return out, rows.Err()
 }
