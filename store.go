@@ -123,10 +123,6 @@ type Tx interface {
 	// and returns their rows in the same order. The queries take only Conds
 	// and AnyOf (no filter, order, limit or field list).
 	ListMany(ctx context.Context, qs []EntityQuery) ([][]Record, error)
-	// RowVersions returns, for each query (Conds and AnyOf only; order and
-	// limit are ignored), the id and version token of every matching row, in
-	// one statement.
-	RowVersions(ctx context.Context, qs []EntityQuery) ([][]RowVersion, error)
 	// Count counts the rows matching q (Limit and Offset ignored).
 	Count(ctx context.Context, e *schema.Entity, q Query) (int64, error)
 	// Insert stores a complete record and sets r[ETagKey] to the row's new

@@ -74,12 +74,6 @@ func (t *observedTx) ListMany(ctx context.Context, qs []ordo.EntityQuery) ([][]o
 	return found, nil
 }
 
-func (t *observedTx) RowVersions(ctx context.Context, qs []ordo.EntityQuery) ([][]ordo.RowVersion, error) {
-	v, err := t.Tx.RowVersions(ctx, qs)
-	t.obs.other(err)
-	return v, err
-}
-
 func (t *observedTx) Count(ctx context.Context, e *schema.Entity, q ordo.Query) (int64, error) {
 	n, err := t.Tx.Count(ctx, e, q)
 	t.obs.other(err)

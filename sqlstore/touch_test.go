@@ -10,6 +10,7 @@ import (
 	"github.com/ordo-fsm/ordo"
 	"github.com/ordo-fsm/ordo/internal/testenv"
 	"github.com/ordo-fsm/ordo/schema"
+	"github.com/ordo-fsm/ordo/sqlstore"
 )
 
 // Store.Touch writes the row and its change-log entry only when every read
@@ -88,7 +89,7 @@ func TestCheckedTouch(t *testing.T) {
 						return err
 					}
 					version = rec.String(ordo.ETagKey)
-					if expect, err = tx.RowVersions(ctx, c.reads); err != nil {
+					if expect, err = tx.(*sqlstore.Tx).RowVersions(ctx, c.reads); err != nil {
 						return err
 					}
 					if c.before != nil {

@@ -141,10 +141,6 @@ func condsSQL(e *schema.Entity, args *sqldialect.Args, conds []ordo.Cond) (strin
 
 func (tx *Tx) args() *sqldialect.Args { return &sqldialect.Args{D: tx.db.dialect} }
 
-func (tx *Tx) scanRows(e *schema.Entity, rows *sql.Rows) ([]ordo.Record, error) {
-	return tx.scanFields(e, e.Fields, rows)
-}
-
 // Get implements ordo.Tx.
 func (tx *Tx) Get(ctx context.Context, e *schema.Entity, id string) (ordo.Record, error) {
 	r, err := tx.Find(ctx, e, ordo.Cond{Field: "id", Value: id})
