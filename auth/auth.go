@@ -54,8 +54,9 @@ type Authenticator struct {
 	key   []byte
 	mu    sync.Mutex
 	cache map[[32]byte]cached
-	// generation counts credential changes: a verification that began
-	// before a change is not cached after it.
+	// generation counts credential changes: an entry stored before the
+	// current one is checked again on its next use, and a verification
+	// that began before a change is not cached after it.
 	generation uint64
 	throttle   *throttle // failed-login limits (throttle.go)
 }
@@ -64,6 +65,7 @@ type cached struct {
 	principal ordo.Principal
 	hash      string
 	epoch     uint64 // the listening epoch the hash was last read in (0: none)
+	gen       uint64 // the credential generation it was last read in
 }
 
 // maxCached bounds the cache; when full it is cleared (cheap, and rare).
@@ -78,11 +80,7 @@ func New(db *sqlstore.DB) *Authenticator {
 	a := &Authenticator{db: db, key: key, cache: map[[32]byte]cached{}, throttle: newThrottle(Limits{})}
 	db.OnCredentialChange(func() {
 		a.mu.Lock()
-		for k, c := range a.cache {
-			c.epoch = 0 // checked again on its next use
-			a.cache[k] = c
-		}
-		a.generation++
+		a.generation++ // every entry is checked again on its next use
 		a.mu.Unlock()
 	})
 	return a
@@ -146,7 +144,7 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 	c, hit := a.cache[k]
 	generation := a.generation
 	a.mu.Unlock()
-	if hit && epoch != 0 && c.epoch == epoch {
+	if hit && epoch != 0 && c.epoch == epoch && c.gen == generation {
 		return c.principal, nil
 	}
 	if hit {
@@ -157,7 +155,7 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 		if current == c.hash {
 			a.mu.Lock()
 			if a.generation == generation {
-				c.epoch = epoch
+				c.epoch, c.gen = epoch, generation
 				a.cache[k] = c
 			}
 			a.mu.Unlock()
@@ -184,7 +182,7 @@ func (a *Authenticator) AuthenticateFrom(ctx context.Context, header, addr strin
 		clear(a.cache)
 	}
 	if a.generation == generation {
-		a.cache[k] = cached{principal: p, hash: cred.PasswordHash, epoch: epoch}
+		a.cache[k] = cached{principal: p, hash: cred.PasswordHash, epoch: epoch, gen: generation}
 	}
 	a.mu.Unlock()
 	return p, nil
