@@ -94,7 +94,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, e *schema.
 		return
 	}
 	p := principal(r.Context())
-	key := service.NewResendKey(p.TenantID, p.CredentialID, fingerprint(r, raw))
+	key := func() service.ResendKey { return service.NewResendKey(p.TenantID, p.CredentialID, fingerprint(r, raw)) }
 	rec, err := s.svc.UpdateKeyed(r.Context(), p.TenantID, e, id, key, r.Header.Get("If-Match"),
 		func() (map[string]any, error) { return decodeObject(raw) })
 	if err != nil {

@@ -139,6 +139,13 @@ type resendMemory struct {
 	entries map[ResendKey]*resendEntry
 }
 
+// on reports whether requests are remembered at all.
+func (m *resendMemory) on() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.max > 0
+}
+
 func (m *resendMemory) get(k ResendKey) *resendEntry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -191,23 +198,29 @@ func (s *Service) SetResendMemory(n int) {
 	clear(s.resend.entries)
 }
 
-// UpdateKeyed is Update for a request known by its key: a request that is
-// known to only touch the row, and whose reads still return the same rows,
-// is answered by touching the row; otherwise decode gives the body and the
-// full Update runs, remembering the request when it only touched the row.
-func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entity, id string, key ResendKey,
+// UpdateKeyed is Update for a request known by its key (keyOf, asked only
+// while the memory is on): a request that is known to only touch the row,
+// and whose reads still return the same rows, is answered by touching the
+// row; otherwise decode gives the body and the full Update runs,
+// remembering the request when it only touched the row.
+func (s *Service) UpdateKeyed(ctx context.Context, tenant int64, e *schema.Entity, id string, keyOf func() ResendKey,
 	ifMatch string, decode func() (map[string]any, error)) (ordo.Record, error) {
-	if s.resend.get(key) != nil {
-		rec, err := s.touch(ctx, tenant, e, id, key, ifMatch)
-		if !errors.Is(err, errNotHere) {
-			return rec, err
+	var key *ResendKey
+	if s.resend.on() { // with the memory off, neither the key nor the recording
+		k := keyOf()
+		key = &k
+		if s.resend.get(k) != nil {
+			rec, err := s.touch(ctx, tenant, e, id, k, ifMatch)
+			if !errors.Is(err, errNotHere) {
+				return rec, err
+			}
 		}
 	}
 	body, err := decode()
 	if err != nil {
 		return nil, err
 	}
-	return s.update(ctx, tenant, e, id, body, ifMatch, &key)
+	return s.update(ctx, tenant, e, id, body, ifMatch, key)
 }
 
 // errNotHere: the full path answers this request.
