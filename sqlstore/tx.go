@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -314,22 +313,13 @@ func (tx *Tx) DeleteWhere(ctx context.Context, e *schema.Entity, conds ...ordo.C
 // on each call is one increment of that row, whatever the table's size.
 // Numbers a client already gave are skipped.
 func (tx *Tx) NextID2(ctx context.Context, e *schema.Entity) (int64, error) {
-	p := tx.db.dialect.Placeholder
 	for {
-		var n int64
-		err := tx.queryRow(ctx, `UPDATE ordo_id2 SET last = last + 1 WHERE tenant_id = `+p(1)+` AND entity = `+p(2)+` RETURNING last`,
-			tx.tenant, e.Name).Scan(&n)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.queryRow(ctx, `INSERT INTO ordo_id2 (tenant_id, entity, last)
-				VALUES (`+p(1)+`, `+p(2)+`, (SELECT COALESCE(MAX(id2), 0) + 1 FROM `+q(e.Table)+` WHERE tenant_id = `+p(1)+` AND id2 <> 0))
-				ON CONFLICT (tenant_id, entity) DO UPDATE SET last = ordo_id2.last + 1
-				RETURNING last`, tx.tenant, e.Name).Scan(&n)
-		}
+		n, err := tx.bumpID2(ctx, e, 1)
 		if err != nil {
 			return 0, err
 		}
-		taken, err := tx.Find(ctx, e, ordo.Cond{Field: "id2", Value: n})
-		if err != nil || taken == nil {
+		taken, err := tx.takenID2(ctx, e, n, n)
+		if err != nil || !taken[n] {
 			return n, err
 		}
 	}
