@@ -219,7 +219,7 @@ func (w *writer) finish() error {
 	sort.Strings(ids)
 	pe := w.s.reg.MustEntity("project")
 	for _, id := range ids {
-		if err := w.applyProjectDelta(pe, id, w.projects[id], false); err != nil {
+		if err := w.applyProjectDelta(pe, id, w.projects[id]); err != nil {
 			return err
 		}
 	}
@@ -228,8 +228,8 @@ func (w *writer) finish() error {
 
 // applyProjectDelta adds d to a project's stored figures, or recomputes them
 // from the project's jobs when a removal may have defined a date (or when
-// recompute is asked for).
-func (w *writer) applyProjectDelta(pe *schema.Entity, id string, d *projectDelta, recompute bool) error {
+// d.recompute asks for it).
+func (w *writer) applyProjectDelta(pe *schema.Entity, id string, d *projectDelta) error {
 	// The lock serialises the writers of one project, so each adds its
 	// delta to figures that include every committed write before it.
 	rows, err := w.tx.List(w.ctx, pe, ordo.Query{Conds: []ordo.Cond{{Field: "id", Value: id}}, ForUpdate: true,
@@ -238,7 +238,7 @@ func (w *writer) applyProjectDelta(pe *schema.Entity, id string, d *projectDelta
 		return err
 	}
 	p := rows[0]
-	recompute = recompute || d.recompute
+	recompute := d.recompute
 	last, next := p.Time("date_last_job"), p.Time("date_next_job")
 	for _, t := range d.removedLast {
 		recompute = recompute || !t.Before(last)
@@ -283,7 +283,7 @@ func (s *Service) RecomputeProjectAggregates(ctx context.Context, tenant int64, 
 		ids := append([]string(nil), projectIDs...)
 		sort.Strings(ids)
 		for _, id := range ids {
-			if err := w.applyProjectDelta(pe, id, &projectDelta{}, true); err != nil {
+			if err := w.applyProjectDelta(pe, id, &projectDelta{recompute: true}); err != nil {
 				return err
 			}
 		}
