@@ -155,18 +155,13 @@ func (w *writer) beginRow() {
 // endRow keeps what a written row staged.
 func (w *writer) endRow() {
 	b := w.batch
-	ids := make([]string, 0, len(w.projects))
-	for id := range w.projects {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for id, r := range w.projects { // each project's merge stands alone: no order
 		d := b.projects[id]
 		if d == nil {
 			d = &projectDelta{}
 			b.projects[id] = d
 		}
-		d.merge(w.projects[id])
+		d.merge(r)
 	}
 	for _, st := range b.staged {
 		if p := b.id2[st.e]; p != nil {
