@@ -56,7 +56,6 @@ func (s *Service) UpsertMany(ctx context.Context, tenant int64, e *schema.Entity
 
 // batchState is what the rows of one UpsertMany call share.
 type batchState struct {
-	tx       *observedTx
 	track    rowTracker               // what the current row did through tx
 	projects map[string]*projectDelta // the aggregate deltas of the rows written so far
 	// locked are the values ("field\x00value") of lockExisting entities
@@ -92,8 +91,7 @@ func (s *Service) upsertBatch(ctx context.Context, tenant int64, tx ordo.Tx, e *
 	w.importing, w.technician = true, true
 	b := &batchState{projects: map[string]*projectDelta{}, locked: map[*schema.Entity]map[string]bool{},
 		defaults: map[*schema.Entity]*ordo.Record{}, id2: map[*schema.Entity]*id2Pool{}}
-	b.tx = &observedTx{Tx: tx, obs: &b.track}
-	w.batch, w.tx = b, b.tx
+	w.batch, w.tx = b, &observedTx{Tx: tx, obs: &b.track}
 	if err := w.prefetchBatch(e, bodies); err != nil {
 		return err
 	}
@@ -305,7 +303,7 @@ func (w *writer) nextID2(e *schema.Entity) (int64, error) {
 		if p == nil || p.next == len(p.free) {
 			// The reservation is the batch's, not the row's: it is not undone
 			// with a refused row, and releaseID2 sets the counter at the end.
-			prev, free, err := b.tx.Tx.ReserveID2(w.ctx, e, max(b.remaining, 1))
+			prev, free, err := w.tx.ReserveID2(w.ctx, e, max(b.remaining, 1)) // the batch's, not the row's: untracked
 			if err != nil {
 				return 0, err
 			}
@@ -339,7 +337,7 @@ func (w *writer) releaseID2() error {
 			last = p.prev
 		}
 		if last != p.free[len(p.free)-1] {
-			if err := w.batch.tx.Tx.SetID2(w.ctx, e, last); err != nil {
+			if err := w.tx.SetID2(w.ctx, e, last); err != nil { // untracked, as ReserveID2
 				return err
 			}
 		}

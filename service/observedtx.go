@@ -133,15 +133,3 @@ func (t *observedTx) NextID2(ctx context.Context, e *schema.Entity) (int64, erro
 	t.obs.wrote(err)
 	return n, err
 }
-
-func (t *observedTx) ReserveID2(ctx context.Context, e *schema.Entity, n int) (int64, []int64, error) {
-	prev, free, err := t.Tx.ReserveID2(ctx, e, n)
-	t.obs.wrote(err)
-	return prev, free, err
-}
-
-func (t *observedTx) SetID2(ctx context.Context, e *schema.Entity, last int64) error {
-	err := t.Tx.SetID2(ctx, e, last)
-	t.obs.wrote(err)
-	return err
-}
