@@ -171,3 +171,39 @@ func countChanges(t *testing.T, raw *sql.DB, tenant int64) int {
 	}
 	return n
 }
+
+// The touch's asynchronous commit is its own transaction's: the pooled
+// connection that ran it commits every later write synchronously again.
+func TestTouchRelaxesOnlyItsOwnCommit(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	ctx := context.Background()
+	db := testenv.OpenDBWith(t, dsn, sqlstore.Options{MaxConns: 1}) // one connection: the touch's
+	tenant, err := db.CreateTenant(ctx, "relaxed", "Relaxed", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobType := schema.Default.MustEntity("job_type")
+	const id = "11111111-1111-4111-8111-111111111111"
+	var version string
+	err = db.Write(ctx, tenant.ID, func(tx ordo.Tx) error {
+		r := ordo.Record{"id": id, "code": "A", "name": "A"}
+		err := tx.Insert(ctx, jobType, r)
+		version = r.String(ordo.ETagKey)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Touch(ctx, tenant.ID, &ordo.CheckedTouch{Entity: jobType, ID: id, Changes: ordo.Record{"name": "touched"},
+		Versions: func() []string { return []string{version} }})
+	if err != nil || got != ordo.Touched {
+		t.Fatalf("touch: %v, %v", got, err)
+	}
+	var setting string
+	if err := db.WriterPool().QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&setting); err != nil {
+		t.Fatal(err)
+	}
+	if setting != "on" {
+		t.Fatalf("after a touch the connection commits with synchronous_commit %q, want on", setting)
+	}
+}
