@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/ordo-fsm/ordo"
@@ -57,10 +58,7 @@ func (w *writer) saveLists(e *schema.Entity, id string, body map[string]any, pat
 			return err
 		}
 		if cached, ok := w.rows.get(e, "id", id); ok && cached != nil {
-			rec := ordo.Record{}
-			for k, v := range cached {
-				rec[k] = v
-			}
+			rec := maps.Clone(cached)
 			rec["modified_dateutc"], rec[ordo.ETagKey] = w.now, touched[ordo.ETagKey]
 			w.remember(e, cached, rec)
 		}
